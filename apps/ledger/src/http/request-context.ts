@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+import type { CommandContext } from '#lib/shared/application/command-context.js';
+import type { Actor } from '#lib/event-store/event-store.port.js';
+import { validationError } from '#lib/shared/domain/domain-error.js';
+
+/** The actor a request acts as. Set by the authentication guard; until a request is authenticated, the local operator. */
+export const localOperator: Actor = { id: 'local-operator', role: 'admin' };
+
+export interface AuthenticatedRequest extends Request {
+  actor?: Actor;
+  correlationId?: string;
+}
+
+const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function idempotencyKeyOf(request: Request): string | null {
+  const key = request.header('idempotency-key');
+  if (key === undefined) return null;
+  if (!idempotencyKeyPattern.test(key)) {
+    throw validationError('REQUEST.IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 8 to 128 characters of letters, digits, ".", "_", ":" or "-"', [
+      { field: 'Idempotency-Key', message: 'must be 8 to 128 characters of letters, digits, ".", "_", ":" or "-"' },
+    ]);
+  }
+  return key;
+}
+
+/** Parses If-Match: a strong ETag holding the stream revision the client read, e.g. "3". */
+export function expectedRevisionOf(request: Request): number | undefined {
+  const header = request.header('if-match');
+  if (header === undefined) return undefined;
+  const match = /^"?(-1|\d{1,15})"?$/.exec(header.trim());
+  if (!match) {
+    throw validationError('REQUEST.IF_MATCH_INVALID', 'If-Match must be the ETag of the resource as read, e.g. "3"', [
+      { field: 'If-Match', message: 'must be the ETag of the resource as read, e.g. "3"' },
+    ]);
+  }
+  return Number(match[1]);
+}
+
+export function correlationIdOf(request: AuthenticatedRequest): string {
+  if (!request.correlationId) {
+    const given = request.header('x-correlation-id');
+    request.correlationId = given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+  }
+  return request.correlationId;
+}
+
+/** Builds the context a command handler needs from an HTTP request. */
+export function commandContextOf(request: AuthenticatedRequest): CommandContext {
+  return {
+    actor: request.actor ?? localOperator,
+    correlationId: correlationIdOf(request),
+    causationId: null,
+    commandId: idempotencyKeyOf(request),
+    expectedRevision: expectedRevisionOf(request),
+    now: () => new Date(),
+    newId: () => randomUUID(),
+  };
+}
