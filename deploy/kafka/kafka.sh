@@ -68,7 +68,7 @@ cmd_fetch() {
   log "downloading Kafka $KAFKA_VERSION broker jars from Maven Central into $LIBS_DIR"
   rm -rf "$LIBS_DIR" "$KAFKA_HOME_DIR/.complete"
   mkdir -p "$LIBS_DIR"
-  mvn -q -B -f "$POM" dependency:copy-dependencies "-DoutputDirectory=$LIBS_DIR" \
+  mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies "-DoutputDirectory=$LIBS_DIR" \
     || die "mvn dependency:copy-dependencies failed"
   [ -f "$LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar" ] || die "download finished but kafka_2.13-$KAFKA_VERSION.jar is missing"
   echo "$KAFKA_VERSION" > "$KAFKA_HOME_DIR/.complete"
