@@ -69,7 +69,8 @@ export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof DuplicateEventIdError) {
     return { type: problemType(error.code), title: titleByStatus[409], status: 409, detail: error.message, code: error.code };
   }
-  const bodyParserError = error as { type?: string; status?: number; message?: string };
+  // Nest wraps body-parser failures in an HttpException whose cause carries body-parser's error type.
+  const bodyParserError = (error instanceof HttpException ? error.cause : error) as { type?: string } | undefined;
   if (bodyParserError?.type === 'entity.parse.failed') {
     return {
       type: problemType('REQUEST.MALFORMED_JSON'),

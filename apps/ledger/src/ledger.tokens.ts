@@ -1,0 +1,5 @@
+/** Injection tokens for the ports the service wires to adapters. */
+export const LEDGER_CONFIG = Symbol('LedgerConfig');
+export const EVENT_STORE = Symbol('EventStore');
+export const READ_MODEL_DB = Symbol('ReadModelDb');
+export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
