@@ -1,0 +1,435 @@
+import { describe, expect, it } from '@jest/globals';
+import { DeciderSpecification } from '#lib/shared/testing/decider-specification.js';
+import {
+  dealDecider,
+  type AllocateCredits,
+  type AmendDeal,
+  type CancelDeal,
+  type CloseDealWon,
+  type Credit,
+  type CreditsAllocated,
+  type DealClosedWon,
+  type DealEvent,
+} from './deal.decider.js';
+
+const given = DeciderSpecification.for(dealDecider);
+const knownPayeeIds = ['ada', 'bob', 'grace', 'sam'];
+
+const closeDeal: CloseDealWon = {
+  type: 'CloseDealWon',
+  dealId: 'd-1',
+  ownerPayeeId: 'ada',
+  amount: '1000.00',
+  currency: 'EUR',
+  closeDate: '2026-02-14',
+  product: 'Ledger Pro',
+  dealType: 'new_business',
+  knownPayeeIds,
+};
+
+const dealClosed: DealClosedWon = {
+  type: 'DealClosedWon',
+  data: {
+    dealId: 'd-1',
+    ownerPayeeId: 'ada',
+    amount: '1000.00',
+    currency: 'EUR',
+    closeDate: '2026-02-14',
+    product: 'Ledger Pro',
+    dealType: 'new_business',
+    measures: { bookings: '1000.00' },
+    measuresGiven: false,
+  },
+};
+
+function credit(payeeId: string, kind: Credit['kind'], sharePercent: string, amounts: Record<string, string>, extra: Partial<Credit> = {}): Credit {
+  return {
+    creditId: `d-1:${payeeId}:${kind}`,
+    dealId: 'd-1',
+    payeeId,
+    kind,
+    role: kind === 'overlay' ? 'manager' : null,
+    sharePercent,
+    currency: 'EUR',
+    creditDate: '2026-02-14',
+    amounts,
+    ...extra,
+  };
+}
+
+const ownerAllocated: CreditsAllocated = {
+  type: 'CreditsAllocated',
+  data: {
+    dealId: 'd-1',
+    primarySplits: [{ payeeId: 'ada', sharePercent: '100' }],
+    overlays: [],
+    creditDate: '2026-02-14',
+    creditDateGiven: false,
+    credits: [credit('ada', 'primary', '100', { bookings: '1000' })],
+  },
+};
+
+const splitAllocation: AllocateCredits = {
+  type: 'AllocateCredits',
+  dealId: 'd-1',
+  primarySplits: [
+    { payeeId: 'ada', sharePercent: '60' },
+    { payeeId: 'bob', sharePercent: '40' },
+  ],
+  overlays: [{ payeeId: 'grace', sharePercent: '100', role: 'manager' }],
+  knownPayeeIds,
+};
+
+const splitAllocated: CreditsAllocated = {
+  type: 'CreditsAllocated',
+  data: {
+    dealId: 'd-1',
+    primarySplits: splitAllocation.primarySplits,
+    overlays: splitAllocation.overlays!,
+    creditDate: '2026-02-14',
+    creditDateGiven: false,
+    credits: [
+      credit('ada', 'primary', '60', { bookings: '600' }),
+      credit('bob', 'primary', '40', { bookings: '400' }),
+      credit('grace', 'overlay', '100', { bookings: '1000' }),
+    ],
+  },
+};
+
+describe('deal decider: CloseDealWon', () => {
+  it('closes a deal and gives the owner 100% primary credit of the amount as bookings', () => {
+    given([]).when(closeDeal).then([dealClosed, ownerAllocated]);
+  });
+
+  it('takes the measures, splits, overlays and credit date it is given', () => {
+    given([])
+      .when({
+        ...closeDeal,
+        measures: { bookings: '1000.00', revenue: '750' },
+        primarySplits: [
+          { payeeId: 'ada', sharePercent: '33.33' },
+          { payeeId: 'bob', sharePercent: '66.67' },
+        ],
+        overlays: [{ payeeId: 'sam', sharePercent: '25', role: 'specialist' }],
+        creditDate: '2026-03-01',
+      })
+      .then([
+        { type: 'DealClosedWon', data: { ...dealClosed.data, measures: { bookings: '1000.00', revenue: '750' }, measuresGiven: true } },
+        {
+          type: 'CreditsAllocated',
+          data: {
+            dealId: 'd-1',
+            primarySplits: [
+              { payeeId: 'ada', sharePercent: '33.33' },
+              { payeeId: 'bob', sharePercent: '66.67' },
+            ],
+            overlays: [{ payeeId: 'sam', sharePercent: '25', role: 'specialist' }],
+            creditDate: '2026-03-01',
+            creditDateGiven: true,
+            credits: [
+              credit('ada', 'primary', '33.33', { bookings: '333.3', revenue: '249.975' }, { creditDate: '2026-03-01' }),
+              credit('bob', 'primary', '66.67', { bookings: '666.7', revenue: '500.025' }, { creditDate: '2026-03-01' }),
+              credit('sam', 'overlay', '25', { bookings: '250', revenue: '187.5' }, { creditDate: '2026-03-01', role: 'specialist' }),
+            ],
+          },
+        },
+      ]);
+  });
+
+  it('keeps full precision in credit amounts (no rounding before statement lines)', () => {
+    const [, allocated] = dealDecider.decide(
+      {
+        ...closeDeal,
+        amount: '100.01',
+        primarySplits: [
+          { payeeId: 'ada', sharePercent: '33.333' },
+          { payeeId: 'bob', sharePercent: '33.333' },
+          { payeeId: 'sam', sharePercent: '33.334' },
+        ],
+      },
+      dealDecider.initialState(),
+    );
+    expect((allocated as CreditsAllocated).data.credits.map((c) => c.amounts.bookings)).toEqual(['33.3363333', '33.3363333', '33.3373334']);
+  });
+
+  it('rejects a deal that is already closed', () => {
+    given([dealClosed, ownerAllocated]).when(closeDeal).thenThrows('DEAL.ALREADY_CLOSED', 'conflict');
+  });
+
+  it('rejects closing a cancelled deal again', () => {
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+      .when(closeDeal)
+      .thenThrows('DEAL.CANCELLED', 'conflict');
+  });
+
+  it('rejects an owner who is not onboarded', () => {
+    const error = given([]).when({ ...closeDeal, knownPayeeIds: ['bob'] }).thenThrows('CREDIT.UNKNOWN_PAYEE', 'not_found');
+    expect(error.fields).toEqual([{ field: 'ownerPayeeId', message: 'payee ada is not onboarded' }]);
+  });
+
+  it('rejects a negative amount', () => {
+    given([]).when({ ...closeDeal, amount: '-5' }).thenThrows('VALIDATION.NEGATIVE_AMOUNT', 'validation');
+  });
+
+  it('rejects a negative measure', () => {
+    given([]).when({ ...closeDeal, measures: { bookings: '-1' } }).thenThrows('VALIDATION.NEGATIVE_AMOUNT');
+  });
+
+  it('rejects an empty measures map', () => {
+    given([]).when({ ...closeDeal, measures: {} }).thenThrows('DEAL.NO_MEASURES', 'validation');
+  });
+
+  it.each([
+    ['amount', { amount: '1,000' }, 'VALIDATION.DECIMAL'],
+    ['amount as number', { amount: 1000 as unknown as string }, 'VALIDATION.DECIMAL'],
+    ['dealId', { dealId: 'd 1' }, 'VALIDATION.IDENTIFIER'],
+    ['currency', { currency: 'EURO' }, 'VALIDATION.CURRENCY'],
+    ['closeDate', { closeDate: '2026-2-14' }, 'VALIDATION.DATE'],
+    ['product', { product: '' }, 'VALIDATION.TEXT'],
+    ['dealType', { dealType: ' ' }, 'VALIDATION.TEXT'],
+    ['measure name', { measures: { 'Book ings': '1' } }, 'VALIDATION.MEASURE'],
+    ['credit date', { creditDate: '2026-02-30' }, 'VALIDATION.DATE'],
+  ])('rejects a bad %s', (_field, change, code) => {
+    given([]).when({ ...closeDeal, ...change } as CloseDealWon).thenThrows(code, 'validation');
+  });
+
+  it('rejects splits that do not sum to 100', () => {
+    given([])
+      .when({ ...closeDeal, primarySplits: [{ payeeId: 'ada', sharePercent: '99.99' }] })
+      .thenThrows('CREDIT.SHARES_NOT_100', 'validation');
+  });
+});
+
+describe('deal decider: AllocateCredits', () => {
+  it('splits primary credit and adds overlays on top', () => {
+    given([dealClosed, ownerAllocated]).when(splitAllocation).then([splitAllocated]);
+  });
+
+  it('moves the credit date when one is given', () => {
+    given([dealClosed, ownerAllocated])
+      .when({ ...splitAllocation, overlays: undefined, creditDate: '2026-04-01' })
+      .then([
+        {
+          type: 'CreditsAllocated',
+          data: {
+            ...splitAllocated.data,
+            overlays: [],
+            creditDate: '2026-04-01',
+            creditDateGiven: true,
+            credits: [
+              credit('ada', 'primary', '60', { bookings: '600' }, { creditDate: '2026-04-01' }),
+              credit('bob', 'primary', '40', { bookings: '400' }, { creditDate: '2026-04-01' }),
+            ],
+          },
+        },
+      ]);
+  });
+
+  it('lets a payee hold both primary and overlay credit', () => {
+    const [allocated] = dealDecider.decide(
+      { ...splitAllocation, overlays: [{ payeeId: 'ada', sharePercent: '10', role: 'specialist' }] },
+      dealDecider.evolve(dealDecider.evolve(dealDecider.initialState(), dealClosed), ownerAllocated),
+    );
+    expect((allocated as CreditsAllocated).data.credits.map((c) => c.creditId)).toEqual(['d-1:ada:primary', 'd-1:bob:primary', 'd-1:ada:overlay']);
+  });
+
+  it('records nothing when the allocation is what it already is', () => {
+    given([dealClosed, splitAllocated]).when(splitAllocation).then([]);
+  });
+
+  it('accepts shares that sum to 100 only as decimals, e.g. three thirds written 33.34 + 33.33 + 33.33', () => {
+    const [allocated] = dealDecider.decide(
+      {
+        ...splitAllocation,
+        primarySplits: [
+          { payeeId: 'ada', sharePercent: '33.34' },
+          { payeeId: 'bob', sharePercent: '33.33' },
+          { payeeId: 'sam', sharePercent: '33.33' },
+        ],
+      },
+      dealDecider.evolve(dealDecider.evolve(dealDecider.initialState(), dealClosed), ownerAllocated),
+    );
+    expect(allocated.type).toBe('CreditsAllocated');
+  });
+
+  it.each([
+    ['over 100', [{ payeeId: 'ada', sharePercent: '60' }, { payeeId: 'bob', sharePercent: '40.01' }]],
+    ['under 100', [{ payeeId: 'ada', sharePercent: '33.33' }, { payeeId: 'bob', sharePercent: '33.33' }, { payeeId: 'sam', sharePercent: '33.33' }]],
+    ['empty', []],
+  ])('rejects primary shares %s', (_case, primarySplits) => {
+    given([dealClosed, ownerAllocated]).when({ ...splitAllocation, primarySplits }).thenThrows('CREDIT.SHARES_NOT_100', 'validation');
+  });
+
+  it('rejects a payee twice in the primary splits', () => {
+    given([dealClosed, ownerAllocated])
+      .when({ ...splitAllocation, primarySplits: [{ payeeId: 'ada', sharePercent: '50' }, { payeeId: 'ada', sharePercent: '50' }] })
+      .thenThrows('CREDIT.DUPLICATE_PAYEE', 'validation');
+  });
+
+  it('rejects a payee twice in the overlays', () => {
+    given([dealClosed, ownerAllocated])
+      .when({
+        ...splitAllocation,
+        overlays: [
+          { payeeId: 'grace', sharePercent: '100', role: 'manager' },
+          { payeeId: 'grace', sharePercent: '10', role: 'specialist' },
+        ],
+      })
+      .thenThrows('CREDIT.DUPLICATE_PAYEE');
+  });
+
+  it.each(['0', '-10', '100.01'])('rejects share %s', (sharePercent) => {
+    given([dealClosed, ownerAllocated])
+      .when({ ...splitAllocation, overlays: [{ payeeId: 'grace', sharePercent, role: 'manager' }] })
+      .thenThrows('CREDIT.SHARE_OUT_OF_RANGE', 'validation');
+  });
+
+  it('rejects a share that is not a decimal string', () => {
+    given([dealClosed, ownerAllocated])
+      .when({ ...splitAllocation, primarySplits: [{ payeeId: 'ada', sharePercent: 100 as unknown as string }] })
+      .thenThrows('VALIDATION.DECIMAL');
+  });
+
+  it('rejects an overlay without a role', () => {
+    given([dealClosed, ownerAllocated])
+      .when({ ...splitAllocation, overlays: [{ payeeId: 'grace', sharePercent: '10', role: '' }] })
+      .thenThrows('VALIDATION.ROLE');
+  });
+
+  it('rejects payees that are not onboarded, naming each', () => {
+    const error = given([dealClosed, ownerAllocated]).when({ ...splitAllocation, knownPayeeIds: ['ada'] }).thenThrows('CREDIT.UNKNOWN_PAYEE', 'not_found');
+    expect(error.fields.map((field) => field.field)).toEqual(['primarySplits[1].payeeId', 'overlays[0].payeeId']);
+  });
+
+  it('rejects a deal that does not exist', () => {
+    given([]).when(splitAllocation).thenThrows('DEAL.NOT_FOUND', 'not_found');
+  });
+
+  it('rejects a cancelled deal', () => {
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+      .when(splitAllocation)
+      .thenThrows('DEAL.CANCELLED', 'conflict');
+  });
+});
+
+describe('deal decider: AmendDeal', () => {
+  const amend: AmendDeal = { type: 'AmendDeal', dealId: 'd-1', amount: '1500', reason: 'Customer added seats' };
+
+  it('re-derives every credit from the unchanged shares', () => {
+    given([dealClosed, splitAllocated])
+      .when(amend)
+      .then([
+        {
+          type: 'DealAmended',
+          data: {
+            dealId: 'd-1',
+            amount: '1500',
+            measures: { bookings: '1500' },
+            measuresGiven: false,
+            closeDate: '2026-02-14',
+            product: 'Ledger Pro',
+            reason: 'Customer added seats',
+            previous: { amount: '1000.00', measures: { bookings: '1000.00' }, closeDate: '2026-02-14', product: 'Ledger Pro' },
+            credits: [
+              credit('ada', 'primary', '60', { bookings: '900' }),
+              credit('bob', 'primary', '40', { bookings: '600' }),
+              credit('grace', 'overlay', '100', { bookings: '1500' }),
+            ],
+          },
+        },
+      ]);
+  });
+
+  it('moves a defaulted credit date with the close date', () => {
+    const [amended] = dealDecider.decide(
+      { type: 'AmendDeal', dealId: 'd-1', closeDate: '2026-04-02', reason: 'Signed later' },
+      dealDecider.evolve(dealDecider.evolve(dealDecider.initialState(), dealClosed), ownerAllocated),
+    );
+    expect(amended.type === 'DealAmended' && amended.data.credits.map((c) => c.creditDate)).toEqual(['2026-04-02']);
+  });
+
+  it('keeps a credit date that was given when the close date moves', () => {
+    const allocatedWithDate: DealEvent = { type: 'CreditsAllocated', data: { ...ownerAllocated.data, creditDate: '2026-03-01', creditDateGiven: true } };
+    const [amended] = dealDecider.decide(
+      { type: 'AmendDeal', dealId: 'd-1', closeDate: '2026-04-02', reason: 'Signed later' },
+      [dealClosed, allocatedWithDate].reduce(dealDecider.evolve, dealDecider.initialState()),
+    );
+    expect(amended.type === 'DealAmended' && amended.data.credits.map((c) => c.creditDate)).toEqual(['2026-03-01']);
+  });
+
+  it('takes new measures', () => {
+    const [amended] = dealDecider.decide(
+      { type: 'AmendDeal', dealId: 'd-1', measures: { bookings: '1000.00', revenue: '400' }, reason: 'Revenue recognised' },
+      [dealClosed, ownerAllocated].reduce(dealDecider.evolve, dealDecider.initialState()),
+    );
+    expect(amended.type === 'DealAmended' && amended.data.credits[0].amounts).toEqual({ bookings: '1000', revenue: '400' });
+  });
+
+  it('asks for measures when the amount of a deal with its own measures changes', () => {
+    const closedWithMeasures: DealEvent = { type: 'DealClosedWon', data: { ...dealClosed.data, measures: { bookings: '1000', revenue: '800' }, measuresGiven: true } };
+    given([closedWithMeasures, ownerAllocated]).when(amend).thenThrows('DEAL.MEASURES_REQUIRED', 'validation');
+  });
+
+  it('records nothing when nothing changes', () => {
+    given([dealClosed, ownerAllocated]).when({ ...amend, amount: '1000' }).then([]);
+  });
+
+  it('rejects a negative amount', () => {
+    given([dealClosed, ownerAllocated]).when({ ...amend, amount: '-1500' }).thenThrows('VALIDATION.NEGATIVE_AMOUNT');
+  });
+
+  it('rejects an amendment without a reason', () => {
+    given([dealClosed, ownerAllocated]).when({ ...amend, reason: '' }).thenThrows('VALIDATION.TEXT');
+  });
+
+  it('rejects a deal that does not exist', () => {
+    given([]).when(amend).thenThrows('DEAL.NOT_FOUND', 'not_found');
+  });
+
+  it('rejects a cancelled deal', () => {
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+      .when(amend)
+      .thenThrows('DEAL.CANCELLED');
+  });
+});
+
+describe('deal decider: CancelDeal', () => {
+  const cancel: CancelDeal = { type: 'CancelDeal', dealId: 'd-1', cancelDate: '2026-03-10', reason: 'Customer withdrew' };
+
+  it('cancels the deal and names the credits it reverses', () => {
+    given([dealClosed, splitAllocated])
+      .when(cancel)
+      .then([
+        {
+          type: 'DealCancelled',
+          data: { dealId: 'd-1', cancelDate: '2026-03-10', reason: 'Customer withdrew', reversedCreditIds: ['d-1:ada:primary', 'd-1:bob:primary', 'd-1:grace:overlay'] },
+        },
+      ]);
+  });
+
+  it('leaves the deal without credits', () => {
+    const state = [dealClosed, splitAllocated, ...dealDecider.decide(cancel, [dealClosed, splitAllocated].reduce(dealDecider.evolve, dealDecider.initialState()))].reduce(
+      dealDecider.evolve,
+      dealDecider.initialState(),
+    );
+    expect(state.status === 'cancelled' && state.credits).toEqual([]);
+  });
+
+  it('rejects a cancel date before the close date', () => {
+    given([dealClosed, ownerAllocated]).when({ ...cancel, cancelDate: '2026-02-13' }).thenThrows('DEAL.CANCEL_BEFORE_CLOSE', 'validation');
+  });
+
+  it('rejects a deal that does not exist', () => {
+    given([]).when(cancel).thenThrows('DEAL.NOT_FOUND', 'not_found');
+  });
+
+  it('rejects cancelling twice', () => {
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+      .when(cancel)
+      .thenThrows('DEAL.CANCELLED', 'conflict');
+  });
+
+  it('rejects a missing reason', () => {
+    given([dealClosed, ownerAllocated]).when({ ...cancel, reason: '  ' }).thenThrows('VALIDATION.TEXT');
+  });
+});
