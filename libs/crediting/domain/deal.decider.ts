@@ -247,8 +247,16 @@ function requireShare(value: unknown, field: string): Decimal {
   return share;
 }
 
+/** More payees than this on one deal is a data error, not a sales team. */
+export const MAX_PAYEES_PER_SPLIT_LIST = 100;
+
 function requireList(value: unknown, field: string): unknown[] {
   if (!Array.isArray(value)) throw validationError('VALIDATION.LIST', `${field} must be a list`, [{ field, message: 'must be a list' }]);
+  if (value.length > MAX_PAYEES_PER_SPLIT_LIST) {
+    throw validationError('CREDIT.TOO_MANY_PAYEES', `${field} has ${value.length} entries; at most ${MAX_PAYEES_PER_SPLIT_LIST} are allowed`, [
+      { field, message: `must have at most ${MAX_PAYEES_PER_SPLIT_LIST} entries` },
+    ]);
+  }
   return value;
 }
 

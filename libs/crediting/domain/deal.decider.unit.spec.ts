@@ -260,6 +260,11 @@ describe('deal decider: AllocateCredits', () => {
     given([dealClosed, ownerAllocated]).when({ ...splitAllocation, primarySplits }).thenThrows('CREDIT.SHARES_NOT_100', 'validation');
   });
 
+  it('rejects more than 100 payees in one list', () => {
+    const primarySplits = Array.from({ length: 101 }, (_, index) => ({ payeeId: `p${index}`, sharePercent: '1' }));
+    given([dealClosed, ownerAllocated]).when({ ...splitAllocation, primarySplits }).thenThrows('CREDIT.TOO_MANY_PAYEES', 'validation');
+  });
+
   it('rejects a payee twice in the primary splits', () => {
     given([dealClosed, ownerAllocated])
       .when({ ...splitAllocation, primarySplits: [{ payeeId: 'ada', sharePercent: '50' }, { payeeId: 'ada', sharePercent: '50' }] })

@@ -1,0 +1,92 @@
+import type { EventStore } from '#lib/event-store/event-store.port.js';
+import type { CommandContext } from '#lib/shared/application/command-context.js';
+import { handleCommand, type CommandOutcome } from '#lib/shared/application/handle-command.js';
+import { foldEvents } from '#lib/shared/domain/decider.js';
+import { payeeExists } from '#lib/organization/application/payee-commands.js';
+import {
+  MAX_PAYEES_PER_SPLIT_LIST,
+  dealDecider,
+  dealStreamId,
+  type AllocateCredits,
+  type AmendDeal,
+  type CancelDeal,
+  type CloseDealWon,
+  type DealEvent,
+  type DealState,
+} from '../domain/deal.decider.js';
+
+/**
+ * What the HTTP layer (and the CRM consumer) calls to record deals and their credits. Each function checks
+ * which referenced payees exist, passes that into the command, and appends to `deal-<dealId>` with the
+ * expected revision. Rejections are DomainErrors with stable codes (DEAL.*, CREDIT.*, VALIDATION.*).
+ */
+
+export type CloseDealWonInput = Omit<CloseDealWon, 'type' | 'knownPayeeIds'>;
+export type AllocateCreditsInput = Omit<AllocateCredits, 'type' | 'knownPayeeIds'>;
+export type AmendDealInput = Omit<AmendDeal, 'type'>;
+export type CancelDealInput = Omit<CancelDeal, 'type'>;
+
+export async function loadDeal(store: EventStore, dealId: string): Promise<DealState> {
+  const events = await store.readStream(dealStreamId(dealId));
+  return foldEvents(dealDecider, events as unknown as DealEvent[]);
+}
+
+/** The subset of the given payee ids that are onboarded; anything that is not a string is ignored (the decider rejects it). */
+async function knownPayeesAmong(store: EventStore, candidates: readonly unknown[]): Promise<string[]> {
+  const unique = [...new Set(candidates.filter((candidate): candidate is string => typeof candidate === 'string'))];
+  const exists = await Promise.all(unique.map((payeeId) => payeeExists(store, payeeId)));
+  return unique.filter((_, index) => exists[index]);
+}
+
+/** Past the cap the decider rejects the list anyway, so looking up more payees would be wasted reads. */
+const payeeIdsOf = (splits: unknown): unknown[] =>
+  Array.isArray(splits) ? splits.slice(0, MAX_PAYEES_PER_SPLIT_LIST + 1).map((split) => (split as { payeeId?: unknown } | null)?.payeeId) : [];
+
+export async function closeDealWon(store: EventStore, input: CloseDealWonInput, context: CommandContext): Promise<CommandOutcome<DealState>> {
+  const command: CloseDealWon = {
+    type: 'CloseDealWon',
+    dealId: input.dealId,
+    ownerPayeeId: input.ownerPayeeId,
+    amount: input.amount,
+    currency: input.currency,
+    closeDate: input.closeDate,
+    product: input.product,
+    dealType: input.dealType,
+    ...(input.measures !== undefined ? { measures: input.measures } : {}),
+    ...(input.primarySplits !== undefined ? { primarySplits: input.primarySplits } : {}),
+    ...(input.overlays !== undefined ? { overlays: input.overlays } : {}),
+    ...(input.creditDate !== undefined ? { creditDate: input.creditDate } : {}),
+    knownPayeeIds: await knownPayeesAmong(store, [input.ownerPayeeId, ...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)]),
+  };
+  return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
+}
+
+export async function allocateCredits(store: EventStore, input: AllocateCreditsInput, context: CommandContext): Promise<CommandOutcome<DealState>> {
+  const command: AllocateCredits = {
+    type: 'AllocateCredits',
+    dealId: input.dealId,
+    primarySplits: input.primarySplits,
+    ...(input.overlays !== undefined ? { overlays: input.overlays } : {}),
+    ...(input.creditDate !== undefined ? { creditDate: input.creditDate } : {}),
+    knownPayeeIds: await knownPayeesAmong(store, [...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)]),
+  };
+  return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
+}
+
+export async function amendDeal(store: EventStore, input: AmendDealInput, context: CommandContext): Promise<CommandOutcome<DealState>> {
+  const command: AmendDeal = {
+    type: 'AmendDeal',
+    dealId: input.dealId,
+    reason: input.reason,
+    ...(input.amount !== undefined ? { amount: input.amount } : {}),
+    ...(input.measures !== undefined ? { measures: input.measures } : {}),
+    ...(input.closeDate !== undefined ? { closeDate: input.closeDate } : {}),
+    ...(input.product !== undefined ? { product: input.product } : {}),
+  };
+  return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
+}
+
+export async function cancelDeal(store: EventStore, input: CancelDealInput, context: CommandContext): Promise<CommandOutcome<DealState>> {
+  const command: CancelDeal = { type: 'CancelDeal', dealId: input.dealId, cancelDate: input.cancelDate, reason: input.reason };
+  return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
+}

@@ -1,0 +1,37 @@
+/**
+ * The port between projections and the database that holds read models. It is deliberately small and async,
+ * with `?` placeholders and portable SQL (CREATE TABLE IF NOT EXISTS, INSERT ... ON CONFLICT ... DO UPDATE,
+ * TEXT for decimal strings, INTEGER for counts and positions), so that a PostgreSQL adapter can run the same
+ * projections: it only has to rewrite `?` to `$n` and wrap a pooled client's transaction.
+ *
+ * Money and percentages are stored as decimal TEXT and summed in decimal.js, never by SQL SUM (which would
+ * go through floating point).
+ */
+
+export type SqlParameter = string | number | null;
+
+export interface RunResult {
+  /** Rows inserted, updated or deleted by the statement. */
+  changes: number;
+}
+
+export interface ReadModelReader {
+  /** The first row, or undefined. Column names as selected. */
+  get<Row = Record<string, unknown>>(sql: string, parameters?: readonly SqlParameter[]): Promise<Row | undefined>;
+  all<Row = Record<string, unknown>>(sql: string, parameters?: readonly SqlParameter[]): Promise<Row[]>;
+}
+
+export interface ReadModelTransaction extends ReadModelReader {
+  run(sql: string, parameters?: readonly SqlParameter[]): Promise<RunResult>;
+}
+
+export interface ReadModelDb {
+  /**
+   * Runs `work` in one write transaction: it commits when `work` resolves and rolls back when it throws.
+   * Write transactions run one at a time. The transaction object must not be used after `work` settles.
+   */
+  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>): Promise<Result>;
+  /** Runs `work` on one consistent, committed snapshot; it never sees a write transaction that is still open. */
+  read<Result>(work: (reader: ReadModelReader) => Promise<Result>): Promise<Result>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,163 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  ReadModelDb,
+  ReadModelReader,
+  ReadModelTransaction,
+  RunResult,
+  SqlParameter,
+} from '#lib/projections/read-model.port.js';
+
+export interface SqliteReadModelDbOptions {
+  /** The read-model file; a separate file from the event store. Its folder is created when missing. */
+  path: string;
+  /** How long to wait for another connection's lock, ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** Prepared statements are cached by SQL text; projections and queries use a fixed set, so this stays small. */
+const STATEMENT_CACHE_LIMIT = 1000;
+
+class StatementCache {
+  private readonly statements = new Map<string, Database.Statement>();
+  constructor(private readonly db: Database.Database) {}
+
+  prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      if (this.statements.size >= STATEMENT_CACHE_LIMIT) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** Serialises async work: each piece starts when the previous one has settled. */
+class Serialiser {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<Result>(work: () => Promise<Result>): Promise<Result> {
+    const result = this.tail.then(work, work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** One session on a connection; refuses use once its transaction has ended, so a stray await cannot write outside it. */
+class SqliteSession implements ReadModelTransaction {
+  private open = true;
+  constructor(private readonly statements: StatementCache) {}
+
+  end(): void {
+    this.open = false;
+  }
+
+  async run(sql: string, parameters: readonly SqlParameter[] = []): Promise<RunResult> {
+    this.assertOpen();
+    return { changes: this.statements.prepare(sql).run(...parameters).changes };
+  }
+
+  async get<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row | undefined> {
+    this.assertOpen();
+    return this.statements.prepare(sql).get(...parameters) as Row | undefined;
+  }
+
+  async all<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row[]> {
+    this.assertOpen();
+    return this.statements.prepare(sql).all(...parameters) as Row[];
+  }
+
+  private assertOpen(): void {
+    if (!this.open) throw new Error('This read-model transaction has already ended');
+  }
+}
+
+/**
+ * The read models in a local SQLite file of their own (better-sqlite3, WAL), apart from the event store:
+ * it can be deleted and rebuilt from the log at any time.
+ *
+ * Two connections: projections write through one; queries read through the other, so a query never sees a
+ * batch that is still being applied (WAL gives it the last committed snapshot).
+ *
+ * synchronous=NORMAL: in WAL mode a crash can lose the last few commits but never corrupts the file, and
+ * because each commit holds its projection checkpoints too, lost commits are simply replayed from the log.
+ */
+export class SqliteReadModelDb implements ReadModelDb {
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writerStatements: StatementCache;
+  private readonly readerStatements: StatementCache;
+  private readonly writes = new Serialiser();
+  private readonly reads = new Serialiser();
+  private closed = false;
+
+  static open(options: SqliteReadModelDbOptions): SqliteReadModelDb {
+    return new SqliteReadModelDb(options);
+  }
+
+  private constructor(options: SqliteReadModelDbOptions) {
+    mkdirSync(dirname(options.path), { recursive: true });
+    const timeout = options.busyTimeoutMs ?? 5000;
+    this.writer = new Database(options.path, { timeout });
+    try {
+      this.writer.pragma('journal_mode = WAL');
+      this.writer.pragma('synchronous = NORMAL');
+      this.writer.pragma('cache_size = -65536');
+      this.writer.pragma('temp_store = MEMORY');
+      this.reader = new Database(options.path, { timeout });
+    } catch (error) {
+      this.writer.close();
+      throw error;
+    }
+    this.writerStatements = new StatementCache(this.writer);
+    this.readerStatements = new StatementCache(this.reader);
+  }
+
+  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>): Promise<Result> {
+    return this.writes.run(async () => {
+      this.assertOpen();
+      const session = new SqliteSession(this.writerStatements);
+      this.writer.prepare('BEGIN IMMEDIATE').run();
+      try {
+        const result = await work(session);
+        session.end();
+        this.writer.prepare('COMMIT').run();
+        return result;
+      } catch (error) {
+        session.end();
+        if (this.writer.inTransaction) this.writer.prepare('ROLLBACK').run();
+        throw error;
+      }
+    });
+  }
+
+  read<Result>(work: (reader: ReadModelReader) => Promise<Result>): Promise<Result> {
+    return this.reads.run(async () => {
+      this.assertOpen();
+      const session = new SqliteSession(this.readerStatements);
+      // A deferred transaction pins one snapshot for every statement of this read.
+      this.reader.prepare('BEGIN').run();
+      try {
+        return await work(session);
+      } finally {
+        session.end();
+        if (this.reader.inTransaction) this.reader.prepare('COMMIT').run();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let running work finish before the connections go.
+    await Promise.all([this.writes.run(async () => undefined), this.reads.run(async () => undefined)]);
+    this.closed = true;
+    this.reader.close();
+    this.writer.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The read-model database is closed');
+  }
+}
