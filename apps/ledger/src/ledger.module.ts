@@ -1,45 +1,101 @@
 import { join } from 'node:path';
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
 import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
+import { ProjectionRunner } from '#lib/projections/projection-runner.js';
+import type { ReadModelDb } from '#lib/projections/read-model.port.js';
+import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
-import { EVENT_STORE, LEDGER_CONFIG } from './ledger.tokens.js';
+import { EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
+import { ledgerProjections } from './ledger.projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
+import { ReadConsistency } from './http/read-consistency.js';
+import {
+  ChangePayeeManager,
+  ChangePayeeTerritory,
+  GetPayee,
+  ListPayees,
+  OnboardPayee,
+  PayeesController,
+  SetQuota,
+} from './modules/organization/payees.controller.js';
+import {
+  AllocateCredits,
+  AmendDeal,
+  CancelDeal,
+  CloseDealWon,
+  DealsController,
+  GetDeal,
+  ListCreditsForPayee,
+  ListDeals,
+} from './modules/crediting/deals.controller.js';
+import { AttainmentController, GetAttainment, ListAttainment } from './modules/attainment/attainment.controller.js';
 
-/** Closes the adapters in order when the application shuts down (SIGTERM, app.close()). */
-class StorageLifecycle implements OnApplicationShutdown {
+/** Starts the projections once the application is up and stops everything in order when it shuts down. */
+class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_DB) private readonly readModels: ReadModelDb,
+    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
   ) {}
 
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
     await this.store.close();
+    await this.readModels.close();
     this.idempotency.close();
   }
 }
 
+const useCases = [
+  OnboardPayee,
+  ChangePayeeManager,
+  ChangePayeeTerritory,
+  SetQuota,
+  CloseDealWon,
+  AllocateCredits,
+  AmendDeal,
+  CancelDeal,
+];
+const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment];
+
 @Module({})
 export class LedgerModule {
   static forRoot(config: LedgerConfig): DynamicModule {
+    const logger = new Logger('Projections');
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         {
           provide: EVENT_STORE,
-          useFactory: (): EventStore =>
-            SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite'), pollIntervalMs: config.storePollMs }),
+          useFactory: (): EventStore => SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite'), pollIntervalMs: config.storePollMs }),
+        },
+        { provide: READ_MODEL_DB, useFactory: (): ReadModelDb => SqliteReadModelDb.open({ path: join(config.dataDir, 'read-models.sqlite') }) },
+        {
+          provide: PROJECTION_RUNNER,
+          inject: [EVENT_STORE, READ_MODEL_DB],
+          useFactory: (store: EventStore, readModels: ReadModelDb) =>
+            new ProjectionRunner(store, readModels, ledgerProjections(), {
+              onError: (error) => logger.error(`Projections stopped: ${error.message}`, error.stack),
+            }),
         },
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
         IdempotencyInterceptor,
-        StorageLifecycle,
+        ReadConsistency,
+        LedgerLifecycle,
+        ...useCases.map((useCase) => useCase.handler),
+        ...readQueries.map((query) => query.handler),
       ],
-      exports: [EVENT_STORE, LEDGER_CONFIG],
     };
   }
 }

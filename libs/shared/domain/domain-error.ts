@@ -10,7 +10,8 @@ export type DomainErrorKind =
   | 'not_found' // 404: a referenced thing does not exist
   | 'conflict' // 409: the thing exists in a state that forbids the command
   | 'forbidden' // 403
-  | 'unauthenticated'; // 401
+  | 'unauthenticated' // 401
+  | 'unavailable'; // 503: try again shortly
 
 export interface FieldMessage {
   field: string;

@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
+import { ProjectionRunner } from '#lib/projections/projection-runner.js';
+import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
+import type { LedgerConfig } from '../../ledger/src/config/ledger-config.js';
+import { ledgerProjections } from '../../ledger/src/ledger.projections.js';
+
+/** Drops every read model and folds the whole log into them again, from position 0. */
+export async function rebuildReadModels(config: LedgerConfig): Promise<{ projections: string[]; headPosition: number; elapsedMs: number }> {
+  const store = SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite') });
+  const readModels = SqliteReadModelDb.open({ path: join(config.dataDir, 'read-models.sqlite') });
+  const projections = ledgerProjections();
+  const runner = new ProjectionRunner(store, readModels, projections);
+  const started = performance.now();
+  try {
+    const headPosition = await store.headPosition();
+    await runner.rebuild();
+    return { projections: projections.map((projection) => projection.name), headPosition, elapsedMs: Math.round(performance.now() - started) };
+  } finally {
+    await runner.stop();
+    await store.close();
+    await readModels.close();
+  }
+}
