@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Tamper evidence for the embedded store: each event row carries
- *   hash = sha256(previousHash || utf8(canonical fields))
+ *   hash = hex(sha256(utf8(previousHash + canonicalEventText(row))))
  * so editing, inserting or deleting a row breaks the chain from that row on. The first event chains
  * from GENESIS_HASH. The fields are taken exactly as stored (data and metadata as their JSON text),
  * so verification never depends on how a JSON serializer orders keys.
  *
  * The chain cannot reveal that the newest events were cut off the end: compare the `headHash` that
- * verification reports with one recorded elsewhere (a statement, a backup, an audit note) for that.
+ * verification reports with one kept elsewhere (a closed statement, a backup, an audit note) for that.
  */
-export const GENESIS_HASH: Buffer = Buffer.alloc(32, 0);
+export const GENESIS_HASH = '0'.repeat(64);
 
 export interface ChainedEventFields {
   position: number;
@@ -26,7 +26,7 @@ export interface ChainedEventFields {
 
 /**
  * Every text field is prefixed with its length, so no choice of characters inside one field can make
- * two different rows encode to the same bytes.
+ * two different rows encode to the same text.
  */
 export function canonicalEventText(fields: ChainedEventFields): string {
   return (
@@ -37,6 +37,7 @@ export function canonicalEventText(fields: ChainedEventFields): string {
   );
 }
 
-export function chainHash(previousHash: Buffer, fields: ChainedEventFields): Buffer {
-  return createHash('sha256').update(previousHash).update(canonicalEventText(fields), 'utf8').digest();
+/** One-shot hashing of one string: the cheapest form in Node, and appends hash every event. */
+export function chainHash(previousHash: string, fields: ChainedEventFields): string {
+  return hash('sha256', previousHash + canonicalEventText(fields), 'hex');
 }

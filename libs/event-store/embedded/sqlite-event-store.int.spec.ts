@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { describeEventStoreContract } from '../contract/event-store.contract.js';
 import { ConcurrencyError, type NewEvent, type RecordedEvent, type Subscription } from '../event-store.port.js';
@@ -98,7 +99,7 @@ describe('SqliteEventStore', () => {
     expect(verifyChain(path)).toMatchObject({ ok: true, eventsChecked: 3 });
   });
 
-  it('records recordedAt from the injected clock and the command id for lookups', async () => {
+  it('records recordedAt from the injected clock', async () => {
     const store = SqliteEventStore.open({ path: freshPath(), now: () => new Date('2026-02-03T04:05:06.789Z') });
     const event = newEvent();
     event.metadata.commandId = 'idem-key-1';
@@ -107,6 +108,32 @@ describe('SqliteEventStore', () => {
     expect(recorded.recordedAt).toBe('2026-02-03T04:05:06.789Z');
     expect(recorded.metadata.commandId).toBe('idem-key-1');
     await store.close();
+  });
+
+  it('a storage failure fails its whole batch, and the store goes on from the last commit', async () => {
+    const path = freshPath();
+    const store = SqliteEventStore.open({ path });
+    await store.append('deal-1', [newEvent()], 'no_stream');
+    // Stands in for a disk error in the middle of a batch: another connection adds a failing trigger.
+    const saboteur = new Database(path);
+    saboteur.exec(
+      `CREATE TRIGGER fail_marked_inserts BEFORE INSERT ON events WHEN NEW.data LIKE '%fail-this-insert%'
+       BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END`,
+    );
+    const failing = { ...newEvent(), data: { note: 'fail-this-insert' } };
+    const results = await Promise.allSettled([
+      store.append('deal-1', [newEvent(), newEvent()], 0),
+      store.append('deal-2', [failing], 'no_stream'),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    saboteur.exec('DROP TRIGGER fail_marked_inserts');
+    saboteur.close();
+
+    expect(await store.readStream('deal-1')).toHaveLength(1);
+    await expect(store.append('deal-1', [newEvent()], 0)).resolves.toEqual({ nextExpectedRevision: 1, position: 2 });
+    await store.append('deal-2', [newEvent()], 'no_stream');
+    await store.close();
+    expect(verifyChain(path)).toMatchObject({ ok: true, eventsChecked: 3 });
   });
 
   it('an empty append only checks the expected revision', async () => {

@@ -16,7 +16,9 @@ import {
   type Subscription,
 } from '../event-store.port.js';
 import { GENESIS_HASH, chainHash } from './event-hash-chain.js';
+import { KeyDirectory, type EventKeys } from './key-directory.js';
 import { EVENT_COLUMNS, ensureStoreSchema } from './sqlite-schema.js';
+import { SqliteSubscription, type SubscriptionPage } from './sqlite-subscription.js';
 
 export interface SqliteEventStoreOptions {
   /** The store file; its folder is created when missing. */
@@ -34,6 +36,9 @@ export interface SqliteEventStoreOptions {
   subscriptionPageSize?: number;
 }
 
+const COLUMNS_PER_ROW = 10;
+const ROWS_PER_INSERT = 32;
+
 /** A row as read from the events table, in EVENT_COLUMNS order. */
 type EventRow = [
   position: number,
@@ -47,8 +52,10 @@ type EventRow = [
   recordedAt: string,
 ];
 
-/** What the idempotency check needs to know about an already recorded event id. */
-type RecordedPlaceRow = [streamId: string, revision: number, position: number, type: string, schemaVersion: number, dataJson: string];
+/** What the idempotency check compares with an already recorded event. */
+type RecordedContentRow = [streamId: string, revision: number, type: string, schemaVersion: number, dataJson: string];
+
+type KeyRow = [position: number, streamId: string, revision: number, eventId: string];
 
 interface PendingAppend {
   streamId: string;
@@ -61,26 +68,19 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
-interface SubscriptionPage {
-  events: RecordedEvent[];
-  /** Every event at or before this position has been looked at (matching or not). */
-  scannedToPosition: number;
-}
-
-/** The stream-to-revision cache is a convenience, not a source of truth; past this size it starts over. */
-const REVISION_CACHE_LIMIT = 100_000;
-
 /**
  * The embedded event store: one local SQLite file (WAL, synchronous=FULL), so an append resolves only
  * after its transaction is committed and fsynced.
  *
- * Appends made in the same event-loop turn are group-committed: one transaction and one fsync for all of
- * them. Each append is still judged on its own, in call order, as if the appends ran one after another:
- * a rejected append (wrong expected revision, duplicate event id) leaves the others in its batch untouched.
+ * Appends made in the same event-loop turn are group-committed: one transaction and one fsync for all
+ * of them. Each append is still judged on its own, in call order, as if the appends ran one after
+ * another: a rejected append (wrong expected revision, duplicate event id) leaves the others in its
+ * batch untouched. Every check runs against the key directory before anything is written, so a
+ * rejected append never writes a row.
  *
  * Several processes may open the same file. Writers take SQLite's write lock (waiting up to the busy
- * timeout); each write transaction first checks whether another connection committed since, and if so
- * reloads what this instance caches (stream revisions, the head of the hash chain).
+ * timeout). Before using its key directory, an instance asks SQLite whether another connection has
+ * committed since (PRAGMA data_version) and, if so, reads the new rows into it.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -91,17 +91,16 @@ export class SqliteEventStore implements EventStore {
   private readonly beginImmediate: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
-  private readonly savepoint: Database.Statement;
-  private readonly rollbackToSavepoint: Database.Statement;
-  private readonly releaseSavepoint: Database.Statement;
   private readonly selectDataVersion: Database.Statement;
   private readonly selectHead: Database.Statement;
   private readonly selectHeadPosition: Database.Statement;
-  private readonly selectLastRevision: Database.Statement;
-  private readonly selectPositionAtRevision: Database.Statement;
-  private readonly selectRecordedPlace: Database.Statement;
-  private readonly insertEvent: Database.Statement;
-  private readonly selectStream: Database.Statement;
+  private readonly selectKeysAfter: Database.Statement;
+  private readonly selectContentAt: Database.Statement;
+  private readonly selectAtPositions: Database.Statement;
+  /** Multi-row inserts by row count (powers of two up to ROWS_PER_INSERT): binding is cheaper per row. */
+  private readonly insertEventsByRowCount = new Map<number, Database.Statement>();
+  /** Values of rows decided in the current batch and not yet inserted, COLUMNS_PER_ROW per row. */
+  private rowValues: unknown[] = [];
   private readonly selectAllCache = new Map<string, Database.Statement>();
 
   private queue: PendingAppend[] = [];
@@ -109,11 +108,13 @@ export class SqliteEventStore implements EventStore {
   private closed = false;
   private readonly subscriptions = new Set<SqliteSubscription>();
 
-  /** Cached state of the committed log, valid while no other connection has written (see dataVersion). */
+  /** Built on first use (an append or a stream read), so processes that only subscribe never pay for it. */
+  private keys: KeyDirectory | null = null;
+  /** The log's last position and hash, as of the last sync or own commit. */
   private lastPosition = 0;
-  private lastHash: Buffer = GENESIS_HASH;
-  private readonly lastRevisionByStream = new Map<string, number>();
-  private dataVersion = -1;
+  private lastHash = GENESIS_HASH;
+  /** PRAGMA data_version when `keys` was last brought up to date; it moves only when another connection commits. */
+  private syncedDataVersion = -1;
 
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
     return new SqliteEventStore(options);
@@ -129,8 +130,6 @@ export class SqliteEventStore implements EventStore {
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      // Index pages for random event ids stay in memory instead of being re-read on every insert.
-      this.db.pragma('cache_size = -65536');
       ensureStoreSchema(this.db);
     } catch (error) {
       this.db.close();
@@ -140,30 +139,28 @@ export class SqliteEventStore implements EventStore {
     this.beginImmediate = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
-    this.savepoint = this.db.prepare('SAVEPOINT append');
-    this.rollbackToSavepoint = this.db.prepare('ROLLBACK TO append');
-    this.releaseSavepoint = this.db.prepare('RELEASE append');
     this.selectDataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.selectHead = this.db.prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1').raw();
     this.selectHeadPosition = this.db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck();
-    this.selectLastRevision = this.db
-      .prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
-      .pluck();
-    this.selectPositionAtRevision = this.db
-      .prepare('SELECT position FROM events WHERE stream_id = ? AND revision = ?')
-      .pluck();
-    this.selectRecordedPlace = this.db
-      .prepare('SELECT stream_id, revision, position, type, schema_version, data FROM events WHERE event_id = ?')
+    this.selectKeysAfter = this.db
+      .prepare('SELECT position, stream_id, revision, event_id FROM events WHERE position > ? ORDER BY position')
       .raw();
-    this.insertEvent = this.db.prepare(
-      `INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, command_id, recorded_at, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.selectStream = this.db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+    this.selectContentAt = this.db
+      .prepare('SELECT stream_id, revision, type, schema_version, data FROM events WHERE position = ?')
       .raw();
-
-    this.reloadCachedState();
+    this.selectAtPositions = this.db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position IN (SELECT value FROM json_each(?)) ORDER BY position`)
+      .raw();
+    for (let rowCount = 1; rowCount <= ROWS_PER_INSERT; rowCount *= 2) {
+      const placeholders = Array.from({ length: rowCount }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      this.insertEventsByRowCount.set(
+        rowCount,
+        this.db.prepare(
+          `INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, hash)
+           VALUES ${placeholders}`,
+        ),
+      );
+    }
   }
 
   append(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
@@ -190,7 +187,9 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    const rows = this.selectStream.all(streamId, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[];
+    const positions = this.syncedKeys().streamPositions(streamId, options.fromRevision ?? 0, options.maxCount);
+    if (positions.length === 0) return [];
+    const rows = this.selectAtPositions.all(JSON.stringify(positions)) as EventRow[];
     return rows.map(toRecordedEvent);
   }
 
@@ -239,24 +238,31 @@ export class SqliteEventStore implements EventStore {
     this.queue = [];
     if (batch.length === 0) return;
 
-    const outcomes: (AppendResult | Error)[] = new Array(batch.length);
+    const outcomes: (AppendResult | ConcurrencyError | DuplicateEventIdError)[] = new Array(batch.length);
+    const added: EventKeys[] = [];
+    let keys: KeyDirectory | null = null;
+    let throughPositionBefore = 0;
     try {
       this.beginImmediate.run();
-      this.reloadCachedStateIfAnotherWriterCommitted();
+      keys = this.syncedKeys();
+      throughPositionBefore = keys.throughPosition;
       const recordedAt = this.now().toISOString();
       for (let index = 0; index < batch.length; index++) {
         try {
-          outcomes[index] = this.applyAppend(batch[index], recordedAt);
+          outcomes[index] = this.applyAppend(keys, batch[index], recordedAt, added);
         } catch (error) {
-          if (!isRejectionOfOneAppend(error) || !this.db.inTransaction) throw error;
+          if (!isRejectionOfOneAppend(error)) throw error;
           outcomes[index] = error;
         }
       }
+      this.insertDecidedRows();
       this.commit.run();
     } catch (error) {
+      this.rowValues = [];
       if (this.db.inTransaction) this.rollback.run();
-      // The cached head and revisions may describe rows that were rolled back.
-      this.reloadCachedState();
+      if (keys !== null) keys.removeNewest(added, throughPositionBefore);
+      // The next sync reloads the head position and hash from the file.
+      this.syncedDataVersion = -1;
       for (const pending of batch) pending.reject(error);
       return;
     }
@@ -268,76 +274,48 @@ export class SqliteEventStore implements EventStore {
     for (const subscription of this.subscriptions) subscription.wake();
   };
 
-  /** Runs inside the batch transaction. Throws ConcurrencyError or DuplicateEventIdError to reject this append alone. */
-  private applyAppend(pending: PendingAppend, recordedAt: string): AppendResult {
+  /**
+   * Runs inside the batch transaction; decides from the key directory, then writes. Throws
+   * ConcurrencyError or DuplicateEventIdError, before writing anything, to reject this append alone.
+   */
+  private applyAppend(keys: KeyDirectory, pending: PendingAppend, recordedAt: string, added: EventKeys[]): AppendResult {
     const { streamId, events, expectedRevision } = pending;
-    const actualRevision = this.currentRevision(streamId);
+    const replayed = this.findIdempotentReplay(keys, pending);
+    if (replayed) return replayed;
+    const actualRevision = keys.lastRevision(streamId);
     if (!revisionMatches(expectedRevision, actualRevision)) {
-      const replayed = this.findIdempotentReplay(pending);
-      if (replayed) return replayed;
       throw new ConcurrencyError(streamId, expectedRevision, actualRevision);
     }
     if (events.length === 0) {
-      const position =
-        actualRevision < 0 ? 0 : (this.selectPositionAtRevision.get(streamId, actualRevision) as number);
-      return { nextExpectedRevision: actualRevision, position };
+      return { nextExpectedRevision: actualRevision, position: keys.positionAtRevision(streamId, actualRevision) ?? 0 };
     }
 
-    // One statement is atomic on its own; several need a savepoint so a failure leaves none of them.
-    const needsSavepoint = events.length > 1;
-    if (needsSavepoint) this.savepoint.run();
     let position = this.lastPosition;
     let hash = this.lastHash;
-    try {
-      for (let index = 0; index < events.length; index++) {
-        const event = events[index];
-        position++;
-        const revision = actualRevision + 1 + index;
-        const dataJson = pending.dataJsons[index];
-        const metadataJson = pending.metadataJsons[index];
-        hash = chainHash(hash, {
-          position,
-          streamId,
-          revision,
-          eventId: event.eventId,
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          dataJson,
-          metadataJson,
-          recordedAt,
-        });
-        this.insertEvent.run(
-          position,
-          streamId,
-          revision,
-          event.eventId,
-          event.type,
-          event.schemaVersion,
-          dataJson,
-          metadataJson,
-          event.metadata.commandId ?? null,
-          recordedAt,
-          hash,
-        );
-      }
-    } catch (error) {
-      if (needsSavepoint && this.db.inTransaction) {
-        this.rollbackToSavepoint.run();
-        this.releaseSavepoint.run();
-      }
-      if (isUniqueViolationOn(error, 'events.event_id')) {
-        // Either a retry of events already recorded at these places, or an id reused elsewhere.
-        const replayed = this.findIdempotentReplay(pending);
-        if (replayed) return replayed;
-      }
-      throw error;
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index];
+      position++;
+      const revision = actualRevision + 1 + index;
+      const dataJson = pending.dataJsons[index];
+      const metadataJson = pending.metadataJsons[index];
+      hash = chainHash(hash, {
+        position,
+        streamId,
+        revision,
+        eventId: event.eventId,
+        type: event.type,
+        schemaVersion: event.schemaVersion,
+        dataJson,
+        metadataJson,
+        recordedAt,
+      });
+      this.rowValues.push(position, streamId, revision, event.eventId, event.type, event.schemaVersion, dataJson, metadataJson, recordedAt, hash);
+      const eventKeys: EventKeys = { position, streamId, revision, eventId: event.eventId };
+      keys.add(eventKeys);
+      added.push(eventKeys);
     }
-    if (needsSavepoint) this.releaseSavepoint.run();
-
     this.lastPosition = position;
     this.lastHash = hash;
-    if (this.lastRevisionByStream.size >= REVISION_CACHE_LIMIT) this.lastRevisionByStream.clear();
-    this.lastRevisionByStream.set(streamId, actualRevision + events.length);
     return { nextExpectedRevision: actualRevision + events.length, position };
   }
 
@@ -346,61 +324,71 @@ export class SqliteEventStore implements EventStore {
    * expected revision names and with the same content, is a retry: it gets the first answer again.
    * Returns undefined when none of its ids is recorded; throws DuplicateEventIdError for anything between.
    */
-  private findIdempotentReplay(pending: PendingAppend): AppendResult | undefined {
+  private findIdempotentReplay(keys: KeyDirectory, pending: PendingAppend): AppendResult | undefined {
     const { streamId, events, expectedRevision } = pending;
-    if (events.length === 0) return undefined;
-    const places = events.map((event) => this.selectRecordedPlace.get(event.eventId) as RecordedPlaceRow | undefined);
-    if (places.every((place) => place === undefined)) return undefined;
+    let recordedCount = 0;
+    for (const event of events) if (keys.positionOfEvent(event.eventId) !== undefined) recordedCount++;
+    if (recordedCount === 0) return undefined;
 
-    const first = places[0];
-    const firstRevisionExpected =
-      expectedRevision === 'no_stream' ? 0 : typeof expectedRevision === 'number' ? expectedRevision + 1 : undefined;
-    const startRevision = first?.[1];
-    if (
-      first === undefined ||
-      first[0] !== streamId ||
-      (firstRevisionExpected !== undefined && startRevision !== firstRevisionExpected)
-    ) {
-      const offending = events[places.findIndex((place) => place !== undefined)];
+    const firstPosition = keys.positionOfEvent(events[0].eventId);
+    if (recordedCount < events.length || firstPosition === undefined) {
+      const offending = events.find((event) => keys.positionOfEvent(event.eventId) !== undefined) as NewEvent;
       throw new DuplicateEventIdError(offending.eventId);
     }
+    // The recorded events may have been decided earlier in this batch.
+    this.insertDecidedRows();
+    const firstRevisionExpected =
+      expectedRevision === 'no_stream' ? 0 : typeof expectedRevision === 'number' ? expectedRevision + 1 : undefined;
+    let startRevision = -1;
+    let lastPosition = 0;
     for (let index = 0; index < events.length; index++) {
-      const place = places[index];
       const event = events[index];
+      lastPosition = keys.positionOfEvent(event.eventId) as number;
+      const [recordedStreamId, revision, type, schemaVersion, dataJson] = this.selectContentAt.get(lastPosition) as RecordedContentRow;
+      if (index === 0) startRevision = revision;
       if (
-        place === undefined ||
-        place[0] !== streamId ||
-        place[1] !== first[1] + index ||
-        place[3] !== event.type ||
-        place[4] !== event.schemaVersion ||
-        place[5] !== pending.dataJsons[index]
+        recordedStreamId !== streamId ||
+        revision !== startRevision + index ||
+        (firstRevisionExpected !== undefined && startRevision !== firstRevisionExpected) ||
+        type !== event.type ||
+        schemaVersion !== event.schemaVersion ||
+        dataJson !== pending.dataJsons[index]
       ) {
         throw new DuplicateEventIdError(event.eventId);
       }
     }
-    const last = places[places.length - 1] as RecordedPlaceRow;
-    return { nextExpectedRevision: last[1], position: last[2] };
+    return { nextExpectedRevision: startRevision + events.length - 1, position: lastPosition };
   }
 
-  private currentRevision(streamId: string): number {
-    const cached = this.lastRevisionByStream.get(streamId);
-    if (cached !== undefined) return cached;
-    const recorded = (this.selectLastRevision.get(streamId) as number | undefined) ?? -1;
-    this.lastRevisionByStream.set(streamId, recorded);
-    return recorded;
+  private insertDecidedRows(): void {
+    const values = this.rowValues;
+    let offset = 0;
+    let rowsLeft = values.length / COLUMNS_PER_ROW;
+    for (let rowCount = ROWS_PER_INSERT; rowsLeft > 0; rowCount /= 2) {
+      const statement = this.insertEventsByRowCount.get(rowCount) as Database.Statement;
+      while (rowsLeft >= rowCount) {
+        statement.run(values.slice(offset, offset + rowCount * COLUMNS_PER_ROW));
+        offset += rowCount * COLUMNS_PER_ROW;
+        rowsLeft -= rowCount;
+      }
+    }
+    this.rowValues = [];
   }
 
-  /** PRAGMA data_version changes only when another connection commits, so our own writes cost nothing here. */
-  private reloadCachedStateIfAnotherWriterCommitted(): void {
-    if ((this.selectDataVersion.get() as number) !== this.dataVersion) this.reloadCachedState();
-  }
-
-  private reloadCachedState(): void {
-    this.lastRevisionByStream.clear();
-    const head = this.selectHead.get() as [number, Buffer] | undefined;
+  /** The key directory, first brought up to date with whatever other connections committed. */
+  private syncedKeys(): KeyDirectory {
+    const dataVersion = this.selectDataVersion.get() as number;
+    if (this.keys !== null && dataVersion === this.syncedDataVersion) return this.keys;
+    const keys = this.keys ?? new KeyDirectory();
+    for (const [position, streamId, revision, eventId] of this.selectKeysAfter.iterate(keys.throughPosition) as IterableIterator<KeyRow>) {
+      keys.add({ position, streamId, revision, eventId });
+    }
+    const head = this.selectHead.get() as [number, string] | undefined;
     this.lastPosition = head?.[0] ?? 0;
     this.lastHash = head?.[1] ?? GENESIS_HASH;
-    this.dataVersion = this.selectDataVersion.get() as number;
+    this.keys = keys;
+    this.syncedDataVersion = dataVersion;
+    return keys;
   }
 
   /**
@@ -446,92 +434,6 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('The event store is closed');
-  }
-}
-
-interface SubscriptionSource {
-  readPage(afterPosition: number): SubscriptionPage;
-  detach(subscription: SqliteSubscription): void;
-}
-
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
-/**
- * A catch-up subscription: pages through history, then waits to be woken by a commit of this store
- * instance or by the poll timer (which catches commits of other processes on the same file).
- * Calls to next() are served one after another, so concurrent callers never receive the same event.
- */
-class SqliteSubscription implements Subscription, AsyncIterator<RecordedEvent> {
-  private afterPosition: number;
-  private page: RecordedEvent[] = [];
-  private pageIndex = 0;
-  private stopped = false;
-  private inFlight: Promise<IteratorResult<RecordedEvent>> | null = null;
-  private wakeWaiter: (() => void) | null = null;
-
-  constructor(
-    private readonly source: SubscriptionSource,
-    afterPosition: number,
-    private readonly pollIntervalMs: number,
-  ) {
-    this.afterPosition = afterPosition;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<RecordedEvent>> {
-    if (this.inFlight === null) {
-      if (this.stopped) return Promise.resolve(DONE);
-      if (this.pageIndex < this.page.length) return Promise.resolve({ done: false, value: this.page[this.pageIndex++] });
-    }
-    const previous = this.inFlight ?? Promise.resolve(DONE);
-    const current = previous.then(() => this.nextAfterWaiting());
-    this.inFlight = current;
-    void current.finally(() => {
-      if (this.inFlight === current) this.inFlight = null;
-    });
-    return current;
-  }
-
-  async return(): Promise<IteratorResult<RecordedEvent>> {
-    await this.stop();
-    return DONE;
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.page = [];
-    this.source.detach(this);
-    this.wake();
-  }
-
-  wake(): void {
-    const waiter = this.wakeWaiter;
-    this.wakeWaiter = null;
-    waiter?.();
-  }
-
-  private async nextAfterWaiting(): Promise<IteratorResult<RecordedEvent>> {
-    for (;;) {
-      if (this.stopped) return DONE;
-      if (this.pageIndex < this.page.length) return { done: false, value: this.page[this.pageIndex++] };
-      const { events, scannedToPosition } = this.source.readPage(this.afterPosition);
-      this.afterPosition = scannedToPosition;
-      this.page = events;
-      this.pageIndex = 0;
-      if (events.length > 0) continue;
-      // Reading the page and arming the waiter happen in one synchronous step, so a commit cannot slip between them.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => this.wake(), this.pollIntervalMs);
-        this.wakeWaiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
   }
 }
 
@@ -590,10 +492,3 @@ function isRejectionOfOneAppend(error: unknown): error is ConcurrencyError | Dup
   return error instanceof ConcurrencyError || error instanceof DuplicateEventIdError;
 }
 
-function isUniqueViolationOn(error: unknown, column: string): boolean {
-  return (
-    error instanceof Error &&
-    (error as Error & { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    error.message.includes(column)
-  );
-}

@@ -73,7 +73,7 @@ describe('verifyChain', () => {
 
   it('names an event whose stored hash was replaced, even when its content is intact', () => {
     const target = recorded[7];
-    const path = tamperedCopy('UPDATE events SET hash = zeroblob(32) WHERE position = ?', target.position);
+    const path = tamperedCopy('UPDATE events SET hash = hex(zeroblob(32)) WHERE position = ?', target.position);
     expect(verifyChain(path)).toMatchObject({ ok: false, eventsChecked: 7, firstBadPosition: target.position, eventId: target.eventId });
   });
 });
