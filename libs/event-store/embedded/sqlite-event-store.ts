@@ -165,12 +165,14 @@ export class SqliteEventStore implements EventStore {
 
   append(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('The event store is closed'));
-    let dataJsons: string[];
-    let metadataJsons: string[];
+    const dataJsons: string[] = new Array(events.length);
+    const metadataJsons: string[] = new Array(events.length);
     try {
       validateAppend(streamId, events, expectedRevision);
-      dataJsons = events.map((event) => JSON.stringify(event.data));
-      metadataJsons = events.map((event) => JSON.stringify(event.metadata));
+      for (let index = 0; index < events.length; index++) {
+        dataJsons[index] = JSON.stringify(events[index].data);
+        metadataJsons[index] = JSON.stringify(events[index].metadata);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -477,14 +479,18 @@ function validateAppend(streamId: string, events: readonly NewEvent[], expectedR
   ) {
     throw new TypeError(`expectedRevision must be 'any', 'no_stream', 'stream_exists' or a revision >= 0, got ${String(expectedRevision)}`);
   }
-  const seen = new Set<string>();
   for (const event of events) {
     if (typeof event.eventId !== 'string' || event.eventId.length === 0) throw new TypeError('eventId must be a non-empty string');
     if (typeof event.type !== 'string' || event.type.length === 0) throw new TypeError('type must be a non-empty string');
     if (!Number.isSafeInteger(event.schemaVersion) || event.schemaVersion < 1) throw new TypeError('schemaVersion must be an integer >= 1');
     if (event.metadata === null || typeof event.metadata !== 'object') throw new TypeError('metadata is required');
-    if (seen.has(event.eventId)) throw new DuplicateEventIdError(event.eventId);
-    seen.add(event.eventId);
+  }
+  if (events.length > 1) {
+    const seen = new Set<string>();
+    for (const event of events) {
+      if (seen.has(event.eventId)) throw new DuplicateEventIdError(event.eventId);
+      seen.add(event.eventId);
+    }
   }
 }
 

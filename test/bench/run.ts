@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { BenchFigure } from './bench-types.js';
+import { runEventStoreBench } from './event-store.bench.js';
+
+/**
+ * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
+ * makes the exit code 1, so a regression is visible without reading the numbers.
+ */
+const benches: { name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
+  { name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
+];
+
+const processors = cpus();
+console.log(
+  `machine: ${processors.length} cores (${processors[0]?.model.trim() ?? 'unknown'}), ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}`,
+);
+
+let missedTargets = 0;
+for (const bench of benches) {
+  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'incentive-ledger-bench-'));
+  try {
+    const figures = await bench.run(dir);
+    console.log(`\n${bench.name}`);
+    printTable(figures);
+    missedTargets += figures.filter((figure) => figure.pass === false).length;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (missedTargets > 0) {
+  console.log(`\n${missedTargets} figure(s) missed their target`);
+  process.exitCode = 1;
+}
+
+function printTable(figures: readonly BenchFigure[]): void {
+  const rows = figures.map((figure) => [
+    figure.name,
+    figure.value.toLocaleString('en-US'),
+    figure.unit,
+    figure.target ?? '',
+    figure.pass === undefined ? '' : figure.pass ? 'ok' : 'MISSED',
+  ]);
+  const header = ['figure', 'value', 'unit', 'target', ''];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === 1 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
+  console.log(line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
