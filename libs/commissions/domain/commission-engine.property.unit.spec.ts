@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { Money } from '#lib/shared/domain/money.js';
+import { compareDecimals } from './decimal-compare.js';
 import type { ComponentInput, PlanVersionInput, RateTableMode, TierInput } from './commission-plan.js';
 import { applyCredit, compareCredits, computeStatement, startPeriod, statementOf } from './commission-engine.js';
 import type { CreditInput, Statement, StatementInput } from './statement.js';
@@ -306,6 +308,29 @@ describe('commission engine properties', () => {
         expect(statement.periodId).toBe(quarter.id);
       }),
       runs,
+    );
+  });
+});
+
+describe('compareDecimals', () => {
+  const decimalText = fc
+    .tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.integer({ min: 0, max: 25 }))
+    .map(([negative, digits, scale]) => {
+      const text = digits.toString().padStart(scale + 1, '0');
+      const whole = text.slice(0, text.length - scale);
+      const fraction = text.slice(text.length - scale);
+      return `${negative ? '-' : ''}${whole}${scale > 0 ? `.${fraction}` : ''}`;
+    });
+
+  test('agrees with decimal.js cmp, including zeros, signs and different lengths', () => {
+    fc.assert(
+      fc.property(decimalText, decimalText, (left, right) => {
+        const a = new Money(left);
+        const b = new Money(right);
+        expect(compareDecimals(a, b)).toBe(a.cmp(b));
+        expect(compareDecimals(a, a.plus(0))).toBe(0);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { conflictError, validationError } from '#lib/shared/domain/domain-error.js';
-import { attainmentPercent, minorUnits, Money, parseDecimal } from '#lib/shared/domain/money.js';
+import { attainmentPercent, isDecimalString, minorUnits, Money, parseDecimal } from '#lib/shared/domain/money.js';
 import type { PlanAssignmentInput, PlanVersionInput } from './commission-plan.js';
 import {
   compileVersionTerms,
@@ -14,6 +14,7 @@ import {
   type SpifTerms,
   type VersionTerms,
 } from './component-terms.js';
+import { compareDecimals } from './decimal-compare.js';
 import { isDateString, timeWeightedQuota } from './effective-dating.js';
 import { combineErrors, validateAssignment, validateQuota } from './plan-validation.js';
 import {
@@ -63,9 +64,11 @@ export interface CommissionPeriodState {
 interface PeriodInternals {
   setup: PeriodSetupInput;
   minorDigits: number;
+  /** Zero with the minor-unit digits, e.g. "0.00". */
+  zeroText: string;
   linePrefix: string;
-  measures: string[];
-  measureIndex: Map<string, number>;
+  measures: readonly string[];
+  measureIndex: ReadonlyMap<string, number>;
   cumulative: Decimal[];
   quotas: (Decimal | null)[];
   quotaByMeasure: Map<string, Decimal | null>;
@@ -81,6 +84,7 @@ interface PeriodInternals {
   lines: StatementLine[];
   heldCredits: HeldCredit[];
   totalsByKind: Decimal[];
+  context: CreditContext;
 }
 
 interface Resolution {
@@ -116,16 +120,17 @@ interface ComponentRun {
   tracksDeals: boolean;
   tracksPeriodCap: boolean;
   retroGroups: RetroGroup[];
-  deals: Map<string, DealTally>;
+  /** Only for a component with a per-deal cap in some version. */
+  deals: Map<string, DealTally> | null;
   /** Rounded earnings after per-deal caps, before the period cap. */
   earnedBeforePeriodCap: Decimal;
   periodCapAdjustment: Decimal;
   gateOpen: boolean;
   heldOutstanding: Decimal;
   heldLineCount: number;
-  heldSources: LineSource[];
-  heldEventIds: Set<string>;
-  milestonesPaid: Set<string>;
+  heldSources: LineSource[] | null;
+  heldEventIds: Set<string> | null;
+  milestonesPaid: Set<string> | null;
 }
 
 /** An earned line before the threshold decides whether it is payable or held. */
@@ -153,6 +158,15 @@ interface CreditContext {
 const zero = new Money(0);
 const kindIndex = new Map<LineKind, number>(lineKinds.map((kind, index) => [kind, index]));
 const noCurrency = 'XXX';
+const zeroTexts = new Map<number, string>();
+const zeroTextOf = (digits: number): string => {
+  let text = zeroTexts.get(digits);
+  if (text === undefined) {
+    text = zero.toFixed(digits);
+    zeroTexts.set(digits, text);
+  }
+  return text;
+};
 
 // Indexes over inputs a caller typically shares across every payee-period (all plan versions, all
 // assignments, one FX table): built once per array object instead of once per statement.
@@ -187,8 +201,10 @@ function assignmentsOf(assignments: readonly PlanAssignmentInput[], payeeId: str
   if (index === undefined) {
     index = new Map();
     for (const assignment of assignments) {
-      const invalid = combineErrors(validateAssignment(assignment), 'ASSIGNMENT.INVALID', `Assignment of ${assignment.payeeId} to ${assignment.planId} is invalid`);
-      if (invalid !== null) throw invalid;
+      const until = assignment.effectiveUntil;
+      if (!isDateString(assignment.effectiveFrom) || (until !== null && (!isDateString(until) || until <= assignment.effectiveFrom))) {
+        throw combineErrors(validateAssignment(assignment), 'ASSIGNMENT.INVALID', `Assignment of ${assignment.payeeId} to ${assignment.planId} is invalid`)!;
+      }
       const list = index.get(assignment.payeeId) ?? [];
       list.push(assignment);
       index.set(assignment.payeeId, list);
@@ -249,6 +265,10 @@ function assignedPlanIds(assignments: readonly PlanAssignmentInput[], date: stri
  */
 function statementCurrency(setup: PeriodSetupInput, assignments: readonly PlanAssignmentInput[], versionsByPlanId: Map<string, PlanVersionInput[]>): string {
   const { start, end } = setup.period;
+  for (const planId of assignedPlanIds(assignments, start)) {
+    const version = versionInForce(versionsByPlanId.get(planId), start);
+    if (version !== null) return version.currency;
+  }
   const dates = new Set<string>([start]);
   for (const assignment of assignments) if (assignment.effectiveFrom > start && assignment.effectiveFrom <= end) dates.add(assignment.effectiveFrom);
   for (const assignment of assignments) {
@@ -265,6 +285,39 @@ function statementCurrency(setup: PeriodSetupInput, assignments: readonly PlanAs
   return noCurrency;
 }
 
+interface MeasureTable {
+  measures: readonly string[];
+  measureIndex: ReadonlyMap<string, number>;
+}
+
+/** Payees with the same quota measures on the same plans share one measure table (bounded memo). */
+const measureTables = new WeakMap<readonly PlanVersionInput[], Map<string, MeasureTable>>();
+
+function measureTableOf(setup: PeriodSetupInput, assignments: readonly PlanAssignmentInput[], versionsByPlanId: Map<string, PlanVersionInput[]>): MeasureTable {
+  let tables = measureTables.get(setup.planVersions);
+  if (tables === undefined) {
+    tables = new Map();
+    measureTables.set(setup.planVersions, tables);
+  }
+  let key = '';
+  for (const quota of setup.quotas) key += `${quota.measure},`;
+  key += '|';
+  for (const assignment of assignments) key += `${assignment.planId},`;
+  let table = tables.get(key);
+  if (table === undefined) {
+    const measureSet = new Set<string>();
+    for (const quota of setup.quotas) measureSet.add(quota.measure);
+    for (const assignment of assignments) {
+      for (const version of versionsByPlanId.get(assignment.planId) ?? []) for (const measure of measuresOf(version)) measureSet.add(measure);
+    }
+    const measures = [...measureSet].sort();
+    table = { measures, measureIndex: new Map(measures.map((measure, index) => [measure, index])) };
+    if (tables.size >= 4096) tables.clear();
+    tables.set(key, table);
+  }
+  return table;
+}
+
 /** Begins a payee-period. Throws a validation DomainError on a broken plan, assignment, quota or FX row. */
 export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
   const { period, payeeId } = setup;
@@ -274,8 +327,8 @@ export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
     ]);
   }
   for (const quota of setup.quotas) {
-    const invalid = combineErrors(validateQuota(quota), 'QUOTA.INVALID', `Quota for ${quota.measure} is invalid`);
-    if (invalid !== null) throw invalid;
+    if (typeof quota.measure === 'string' && quota.measure !== '' && isDecimalString(quota.amount) && quota.amount[0] !== '-' && isDateString(quota.effectiveFrom)) continue;
+    throw combineErrors(validateQuota(quota), 'QUOTA.INVALID', `Quota for ${quota.measure} is invalid`)!;
   }
   const versionsByPlanId = versionIndexOf(setup.planVersions);
   const assignments = assignmentsOf(setup.assignments, payeeId).filter(
@@ -283,12 +336,7 @@ export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
   );
   const currency = statementCurrency(setup, assignments, versionsByPlanId);
 
-  const measureSet = new Set<string>();
-  for (const quota of setup.quotas) measureSet.add(quota.measure);
-  for (const assignment of assignments) {
-    for (const version of versionsByPlanId.get(assignment.planId) ?? []) for (const measure of measuresOf(version)) measureSet.add(measure);
-  }
-  const measures = [...measureSet].sort();
+  const { measures, measureIndex } = measureTableOf(setup, assignments, versionsByPlanId);
   const quotas = measures.map((measure) => timeWeightedQuota(setup.quotas, measure, period, currency));
   return {
     payeeId,
@@ -297,9 +345,10 @@ export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
     internal: {
       setup,
       minorDigits: minorUnits(currency),
+      zeroText: zeroTextOf(minorUnits(currency)),
       linePrefix: `${period.id}:${payeeId}:`,
       measures,
-      measureIndex: new Map(measures.map((measure, index) => [measure, index])),
+      measureIndex,
       cumulative: measures.map(() => zero),
       quotas,
       quotaByMeasure: new Map(measures.map((measure, index) => [measure, quotas[index]!])),
@@ -315,6 +364,17 @@ export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
       lines: [],
       heldCredits: [],
       totalsByKind: lineKinds.map(() => zero),
+      context: {
+        credit: null as unknown as CreditInput,
+        sources: [],
+        share: null,
+        fxRate: null,
+        values: new Array(measures.length).fill(null),
+        valueTexts: new Array(measures.length).fill(null),
+        rawTexts: new Array(measures.length).fill(null),
+        before: measures.map(() => zero),
+        convertedAmount: null,
+      },
     },
   };
 }
@@ -474,32 +534,55 @@ function runNeedsStep(internal: PeriodInternals, run: ComponentRun, context: Cre
   return false;
 }
 
-function addRun(internal: PeriodInternals, component: ComponentTerms): void {
-  const [planId] = component.componentKey.split('/', 1) as [string];
-  let tracksDeals = false;
-  let tracksPeriodCap = false;
-  for (const version of internal.versionsByPlanId.get(planId) ?? []) {
-    for (const candidate of version.components) {
-      if (candidate.kind !== 'rate_table' || componentKeyOf(version.planId, candidate.id) !== component.componentKey) continue;
-      if (candidate.capPerDeal !== undefined && candidate.capPerDeal !== null) tracksDeals = true;
-      if (candidate.capPerPeriod !== undefined && candidate.capPerPeriod !== null) tracksPeriodCap = true;
-    }
+interface CapTracking {
+  tracksDeals: boolean;
+  tracksPeriodCap: boolean;
+}
+
+/** Whether any version of a plan caps a component, per plan's version list (itself built once per input array). */
+const capTrackingByVersions = new WeakMap<readonly PlanVersionInput[], Map<string, CapTracking>>();
+
+function capTrackingOf(versions: readonly PlanVersionInput[], componentKey: string): CapTracking {
+  let byKey = capTrackingByVersions.get(versions);
+  if (byKey === undefined) {
+    byKey = new Map();
+    capTrackingByVersions.set(versions, byKey);
   }
+  let tracking = byKey.get(componentKey);
+  if (tracking === undefined) {
+    tracking = { tracksDeals: false, tracksPeriodCap: false };
+    for (const version of versions) {
+      for (const candidate of version.components) {
+        if (candidate.kind !== 'rate_table' || componentKeyOf(version.planId, candidate.id) !== componentKey) continue;
+        if (candidate.capPerDeal !== undefined && candidate.capPerDeal !== null) tracking.tracksDeals = true;
+        if (candidate.capPerPeriod !== undefined && candidate.capPerPeriod !== null) tracking.tracksPeriodCap = true;
+      }
+    }
+    byKey.set(componentKey, tracking);
+  }
+  return tracking;
+}
+
+const noVersions: PlanVersionInput[] = [];
+
+function addRun(internal: PeriodInternals, component: ComponentTerms): void {
+  const planId = component.componentKey.slice(0, component.componentKey.indexOf('/'));
+  const { tracksDeals, tracksPeriodCap } = capTrackingOf(internal.versionsByPlanId.get(planId) ?? noVersions, component.componentKey);
   const run: ComponentRun = {
     key: component.componentKey,
     governing: component,
     tracksDeals,
     tracksPeriodCap,
     retroGroups: [],
-    deals: new Map(),
+    deals: tracksDeals ? new Map() : null,
     earnedBeforePeriodCap: zero,
     periodCapAdjustment: zero,
     gateOpen: false,
     heldOutstanding: zero,
     heldLineCount: 0,
-    heldSources: [],
-    heldEventIds: new Set(),
-    milestonesPaid: new Set(),
+    heldSources: null,
+    heldEventIds: null,
+    milestonesPaid: null,
   };
   internal.runByKey.set(run.key, run);
   // Kept in component-key order so lines come out in the same order whatever the order components are met.
@@ -509,23 +592,24 @@ function addRun(internal: PeriodInternals, component: ComponentTerms): void {
 }
 
 function creditContext(internal: PeriodInternals, credit: CreditInput, sources: LineSource[], fxRate: Decimal | null): CreditContext {
-  const shareValue = parseDecimal(credit.share, 'share');
-  const share = shareValue.eq(1) ? null : shareValue;
+  let share: Decimal | null = null;
+  if (credit.share !== '1') {
+    const shareValue = parseDecimal(credit.share, 'share');
+    share = shareValue.eq(1) ? null : shareValue;
+  }
   const measureCount = internal.measures.length;
-  const values: (Decimal | null)[] = new Array(measureCount);
-  const valueTexts: (string | null)[] = new Array(measureCount);
-  const rawTexts: (string | null)[] = new Array(measureCount);
-  const before: Decimal[] = new Array(measureCount);
+  // One context per period, refilled for each credit: nothing keeps it past the fold of its credit.
+  const context = internal.context;
+  context.credit = credit;
+  context.sources = sources;
+  context.share = share;
+  context.fxRate = fxRate;
+  context.convertedAmount = null;
+  const { values, valueTexts, rawTexts, before } = context;
   const converted = share !== null || fxRate !== null;
-  let convertedAmount: Decimal | null = null;
-  const convert = (raw: string, field: string): Decimal => {
-    let value = parseDecimal(raw, field, { allowNegative: true });
-    if (share !== null) value = value.times(share);
-    if (fxRate !== null) value = value.times(fxRate);
-    return value;
-  };
   if (credit.measureAmounts === undefined) {
-    convertedAmount = convert(credit.amount, 'amount');
+    const convertedAmount = convertCredited(credit.amount, 'amount', share, fxRate);
+    context.convertedAmount = convertedAmount;
     const text = converted ? convertedAmount.toString() : credit.amount;
     for (let index = 0; index < measureCount; index++) {
       values[index] = convertedAmount;
@@ -533,6 +617,10 @@ function creditContext(internal: PeriodInternals, credit: CreditInput, sources: 
       rawTexts[index] = credit.amount;
     }
   } else {
+    // Measures often carry the same amount (bookings = revenue): convert each distinct text once.
+    let previousRaw: string | null = null;
+    let previousValue: Decimal | null = null;
+    let previousText: string | null = null;
     for (let index = 0; index < measureCount; index++) {
       const raw = credit.measureAmounts[internal.measures[index]!];
       if (raw === undefined) {
@@ -541,18 +629,34 @@ function creditContext(internal: PeriodInternals, credit: CreditInput, sources: 
         rawTexts[index] = null;
         continue;
       }
-      const value = convert(raw, `measureAmounts.${internal.measures[index]}`);
-      values[index] = value;
-      valueTexts[index] = converted ? value.toString() : raw;
+      if (raw !== previousRaw) {
+        previousRaw = raw;
+        previousValue = convertCredited(raw, `measureAmounts.${internal.measures[index]}`, share, fxRate);
+        previousText = converted ? previousValue.toString() : raw;
+      }
+      values[index] = previousValue;
+      valueTexts[index] = previousText;
       rawTexts[index] = raw;
     }
   }
+  const cumulative = internal.cumulative;
   for (let index = 0; index < measureCount; index++) {
-    before[index] = internal.cumulative[index]!;
+    before[index] = cumulative[index]!;
     const value = values[index];
-    if (value !== null && value !== undefined) internal.cumulative[index] = internal.cumulative[index]!.plus(value);
+    if (value === null || value === undefined) continue;
+    // Measures that have moved together so far (same running total, same amount) share one sum: Decimals are immutable.
+    if (index > 0 && value === values[index - 1] && before[index] === before[index - 1]) cumulative[index] = cumulative[index - 1]!;
+    else cumulative[index] = cumulative[index]!.plus(value);
   }
-  return { credit, sources, share, fxRate, values, valueTexts, rawTexts, before, convertedAmount };
+  return context;
+}
+
+/** Deal amount text → credited amount in plan currency: amount × share × FX rate, at full precision. */
+function convertCredited(raw: string, field: string, share: Decimal | null, fxRate: Decimal | null): Decimal {
+  let value = parseDecimal(raw, field, { allowNegative: true });
+  if (share !== null) value = value.times(share);
+  if (fxRate !== null) value = value.times(fxRate);
+  return value;
 }
 
 /** "80000 EUR × fx 1.1 × share 0.7" when the credit was converted, else "". */
@@ -571,17 +675,28 @@ function wholeCreditExplanation(context: CreditContext, measureIndex: number): s
 }
 
 function amountOfCredit(context: CreditContext): Decimal {
-  if (context.convertedAmount === null) {
-    let value = parseDecimal(context.credit.amount, 'amount', { allowNegative: true });
-    if (context.share !== null) value = value.times(context.share);
-    if (context.fxRate !== null) value = value.times(context.fxRate);
-    context.convertedAmount = value;
-  }
+  context.convertedAmount ??= convertCredited(context.credit.amount, 'amount', context.share, context.fxRate);
   return context.convertedAmount;
 }
 
 function roundLine(internal: PeriodInternals, unrounded: Decimal): Decimal {
+  if (unrounded.decimalPlaces() <= internal.minorDigits) return unrounded;
   return unrounded.toDecimalPlaces(internal.minorDigits, Decimal.ROUND_HALF_EVEN);
+}
+
+/**
+ * Text of a rounded amount with exactly the minor-unit digits, e.g. "5600.00". Same result as toFixed, but
+ * from toString plus padding: toFixed allocates and re-rounds, and this runs once per line.
+ */
+function amountText(internal: PeriodInternals, rounded: Decimal, roundedText?: string): string {
+  if (rounded.isZero()) return internal.zeroText;
+  const text = roundedText ?? rounded.toString();
+  const digits = internal.minorDigits;
+  if (digits === 0) return text;
+  const point = text.indexOf('.');
+  if (point === -1) return `${text}.${internal.zeroText.slice(-digits)}`;
+  const missing = digits - (text.length - point - 1);
+  return missing === 0 ? text : text + internal.zeroText.slice(-missing);
 }
 
 function makeLine(
@@ -590,6 +705,7 @@ function makeLine(
   lineIdSuffix: string,
   unroundedText: string,
   rounded: Decimal,
+  roundedText?: string,
 ): StatementLine {
   return {
     lineId: state.internal.linePrefix + lineIdSuffix,
@@ -603,7 +719,7 @@ function makeLine(
     baseAmount: fields.baseAmount,
     formula: fields.formula,
     amountUnrounded: unroundedText,
-    amount: rounded.toFixed(state.internal.minorDigits),
+    amount: amountText(state.internal, rounded, roundedText),
     currency: state.currency,
     sources: fields.sources,
   };
@@ -629,24 +745,24 @@ function tierLine(
   const rounded = roundLine(state.internal, unrounded);
   const unroundedText = unrounded.toString();
   const credit = context.credit;
-  const line = makeLine(
-    state,
-    {
-      kind: 'commission',
-      creditId: credit.creditId,
-      dealId: credit.dealId,
-      planVersionId: terms.planVersionId,
-      componentKey: terms.componentKey,
-      tier: tier.tierNumber,
-      rate: tier.rateText,
-      baseAmount: baseText,
-      formula: `${tier.formulaPrefix}${baseExplanation}${baseText} × ${tier.rateText} = ${unroundedText}`,
-      sources: context.sources,
-    },
-    lineIdSuffix,
-    unroundedText,
-    rounded,
-  );
+  const internal = state.internal;
+  // Built in place rather than through makeLine: this is the line nearly every credit makes.
+  const line: StatementLine = {
+    lineId: internal.linePrefix + lineIdSuffix,
+    kind: 'commission',
+    creditId: credit.creditId,
+    dealId: credit.dealId,
+    planVersionId: terms.planVersionId,
+    componentKey: terms.componentKey,
+    tier: tier.tierNumber,
+    rate: tier.rateText,
+    baseAmount: baseText,
+    formula: `${tier.formulaPrefix}${baseExplanation}${baseText} × ${tier.rateText} = ${unroundedText}`,
+    amountUnrounded: unroundedText,
+    amount: amountText(internal, rounded, rounded === unrounded ? unroundedText : undefined),
+    currency: state.currency,
+    sources: context.sources,
+  };
   return { line, rounded, dealId: credit.dealId, capPerDeal: terms.capPerDeal };
 }
 
@@ -685,7 +801,7 @@ function stepRateTable(state: CommissionPeriodState, run: ComponentRun, terms: R
     const oldTier = group.terms.tiers[group.tierIndex]!;
     const newTier = group.terms.tiers[newIndex]!;
     group.tierIndex = newIndex;
-    if (newTier.rate.eq(oldTier.rate)) continue;
+    if (compareDecimals(newTier.rate, oldTier.rate) === 0) continue;
     const rateDelta = newTier.rate.minus(oldTier.rate);
     for (const entry of group.entries) {
       const unrounded = entry.base.times(rateDelta);
@@ -751,7 +867,7 @@ function marginalLines(
   const tiers = terms.tiers;
   let index = tierIndexAt(tiers, low);
   const nextBound = tiers[index + 1]?.fromAmount;
-  if (nextBound === undefined || high.lte(nextBound)) {
+  if (nextBound === undefined || compareDecimals(high, nextBound) <= 0) {
     pending.push(tierLine(state, terms, tiers[index]!, value, context.valueTexts[measureIndex]!, context, wholeCreditExplanation(context, measureIndex), `commission:${keyOfCredit}:t${tiers[index]!.tierNumber}`));
     return;
   }
@@ -760,7 +876,7 @@ function marginalLines(
   let sliceLow = low;
   for (;;) {
     const upper = tiers[index + 1]?.fromAmount;
-    const sliceHigh = upper === undefined || high.lte(upper) ? high : upper;
+    const sliceHigh = upper === undefined || compareDecimals(high, upper) <= 0 ? high : upper;
     const width = sliceHigh.minus(sliceLow);
     if (!width.isZero()) {
       const slice = negative ? width.negated() : width;
@@ -801,6 +917,7 @@ function capLine(
     lineIdSuffix,
     text,
     adjustment,
+    text,
   );
   return { line, rounded: adjustment, dealId, capPerDeal: null };
 }
@@ -811,19 +928,30 @@ function capLine(
  * the cap gives the adjustment back.
  */
 function applyDealCaps(state: CommissionPeriodState, run: ComponentRun, governing: RateTableTerms, pending: PendingLine[], context: CreditContext): void {
-  const capByDeal = new Map<string, Decimal | null>();
+  // Deals in the order first touched, each with the cap of the last line that touched it.
+  const touchedDealIds: string[] = [];
+  const capByDeal: (Decimal | null)[] = [];
   for (const item of pending) {
     const dealId = item.dealId!;
-    let tally = run.deals.get(dealId);
+    let tally = run.deals!.get(dealId);
     if (tally === undefined) {
       tally = { earned: zero, adjustment: zero };
-      run.deals.set(dealId, tally);
+      run.deals!.set(dealId, tally);
     }
     tally.earned = tally.earned.plus(item.rounded);
-    capByDeal.set(dealId, item.capPerDeal);
+    const touched = touchedDealIds.indexOf(dealId);
+    if (touched === -1) {
+      touchedDealIds.push(dealId);
+      capByDeal.push(item.capPerDeal);
+    } else {
+      capByDeal[touched] = item.capPerDeal;
+    }
   }
-  for (const [dealId, cap] of capByDeal) {
-    const tally = run.deals.get(dealId)!;
+  for (let index = 0; index < touchedDealIds.length; index++) {
+    const dealId = touchedDealIds[index]!;
+    const cap = capByDeal[index]!;
+    const tally = run.deals!.get(dealId)!;
+    if (tally.adjustment.isZero() && (cap === null || compareDecimals(tally.earned, cap) <= 0)) continue;
     const target = cap === null ? zero : Decimal.min(zero, cap.minus(tally.earned));
     const adjustment = target.minus(tally.adjustment);
     if (adjustment.isZero()) continue;
@@ -839,6 +967,7 @@ function applyDealCaps(state: CommissionPeriodState, run: ComponentRun, governin
 function applyPeriodCap(state: CommissionPeriodState, run: ComponentRun, governing: RateTableTerms, pending: PendingLine[], context: CreditContext): void {
   for (const item of pending) run.earnedBeforePeriodCap = run.earnedBeforePeriodCap.plus(item.rounded);
   const cap = governing.capPerPeriod;
+  if (run.periodCapAdjustment.isZero() && (cap === null || compareDecimals(run.earnedBeforePeriodCap, cap) <= 0)) return;
   const target = cap === null ? zero : Decimal.min(zero, cap.minus(run.earnedBeforePeriodCap));
   const adjustment = target.minus(run.periodCapAdjustment);
   if (adjustment.isZero()) return;
@@ -860,7 +989,7 @@ function settleThreshold(state: CommissionPeriodState, run: ComponentRun, govern
   const internal = state.internal;
   let open = run.gateOpen || governing.thresholdAmount === null;
   if (!open && !governing.quotaMissing) {
-    open = internal.cumulative[internal.measureIndex.get(governing.measure)!]!.gte(governing.thresholdAmount!);
+    open = compareDecimals(internal.cumulative[internal.measureIndex.get(governing.measure)!]!, governing.thresholdAmount!) >= 0;
   }
   if (!open) {
     for (const item of pending) {
@@ -872,10 +1001,12 @@ function settleThreshold(state: CommissionPeriodState, run: ComponentRun, govern
       emit(internal, line, item.rounded);
       run.heldOutstanding = run.heldOutstanding.plus(item.rounded);
       run.heldLineCount++;
+      const heldEventIds = (run.heldEventIds ??= new Set());
+      const heldSources = (run.heldSources ??= []);
       for (const source of line.sources) {
-        if (run.heldEventIds.has(source.eventId)) continue;
-        run.heldEventIds.add(source.eventId);
-        run.heldSources.push(source);
+        if (heldEventIds.has(source.eventId)) continue;
+        heldEventIds.add(source.eventId);
+        heldSources.push(source);
       }
     }
     return;
@@ -898,11 +1029,12 @@ function settleThreshold(state: CommissionPeriodState, run: ComponentRun, govern
       rate: null,
       baseAmount: null,
       formula: `threshold ${governing.thresholdText ?? 'removed'} reached: release ${run.heldLineCount} held lines = ${text}`,
-      sources: [...run.heldSources, ...context.sources.filter((source) => !run.heldEventIds.has(source.eventId))],
+      sources: [...run.heldSources!, ...context.sources.filter((source) => !run.heldEventIds!.has(source.eventId))],
     },
     `release:${run.key}:by:${context.credit.creditId}`,
     text,
     released,
+    text,
   );
   emit(internal, line, released);
   run.heldOutstanding = zero;
@@ -913,15 +1045,18 @@ function stepSpif(state: CommissionPeriodState, terms: SpifTerms, context: Credi
   if (terms.filter.product !== undefined && terms.filter.product !== '' && credit.product !== terms.filter.product) return;
   if (terms.filter.dealType !== undefined && terms.filter.dealType !== '' && credit.dealType !== terms.filter.dealType) return;
   let unrounded: Decimal;
+  let unroundedText: string;
   let baseText: string | null;
   let rateText: string | null;
   let formula: string;
   if (terms.flatAmount !== null) {
+    // A flat SPIF is per deal: each payee gets it in proportion to their share.
     const shareText = context.share === null ? '1' : context.share.toString();
     unrounded = context.share === null ? terms.flatAmount : terms.flatAmount.times(context.share);
+    unroundedText = unrounded.toString();
     baseText = terms.flatText;
     rateText = null;
-    formula = `SPIF flat ${terms.flatText} × share ${shareText} = ${unrounded.toString()}`;
+    formula = `SPIF flat ${terms.flatText} × share ${shareText} = ${unroundedText}`;
   } else {
     let base: Decimal | null;
     let raw: string;
@@ -935,10 +1070,11 @@ function stepSpif(state: CommissionPeriodState, terms: SpifTerms, context: Credi
     }
     if (base === null) return;
     unrounded = base.times(terms.rateOfCredit!);
+    unroundedText = unrounded.toString();
     baseText = base.toString();
     rateText = terms.rateOfCredit!.toString();
     const conversion = conversionText(context, raw);
-    formula = `SPIF ${terms.percentText} of credit: ${conversion === '' ? '' : `(${conversion}) = `}${baseText} × ${rateText} = ${unrounded.toString()}`;
+    formula = `SPIF ${terms.percentText} of credit: ${conversion === '' ? '' : `(${conversion}) = `}${baseText} × ${rateText} = ${unroundedText}`;
   }
   const rounded = roundLine(state.internal, unrounded);
   const line = makeLine(
@@ -956,8 +1092,9 @@ function stepSpif(state: CommissionPeriodState, terms: SpifTerms, context: Credi
       sources: context.sources,
     },
     `spif:${terms.componentKey}:${credit.creditId}`,
-    unrounded.toString(),
+    unroundedText,
     rounded,
+    rounded === unrounded ? unroundedText : undefined,
   );
   emit(state.internal, line, rounded);
 }
@@ -972,8 +1109,9 @@ function stepMilestone(state: CommissionPeriodState, run: ComponentRun, terms: M
   const measureIndex = internal.measureIndex.get(terms.measure)!;
   const credited = internal.cumulative[measureIndex]!;
   for (const level of terms.levels) {
-    if (run.milestonesPaid.has(level.levelKey) || credited.lt(level.levelAmount)) continue;
-    run.milestonesPaid.add(level.levelKey);
+    const paid = (run.milestonesPaid ??= new Set());
+    if (paid.has(level.levelKey) || compareDecimals(credited, level.levelAmount) < 0) continue;
+    paid.add(level.levelKey);
     const rounded = roundLine(internal, level.bonus);
     const percent = attainmentPercent(credited, internal.quotas[measureIndex]!);
     const line = makeLine(
@@ -1004,9 +1142,14 @@ export function statementOf(state: CommissionPeriodState): Statement {
   const digits = internal.minorDigits;
   const byKind = {} as Record<LineKind, string>;
   let payable = zero;
+  const zeroText = internal.zeroText;
   lineKinds.forEach((kind, index) => {
     const total = internal.totalsByKind[index]!;
-    byKind[kind] = total.toFixed(digits);
+    if (total.isZero()) {
+      byKind[kind] = zeroText;
+      return;
+    }
+    byKind[kind] = amountText(internal, total);
     if (kind !== 'held') payable = payable.plus(total);
   });
   const held = internal.totalsByKind[kindIndex.get('held')!]!.minus(internal.totalsByKind[kindIndex.get('release')!]!);
@@ -1015,9 +1158,9 @@ export function statementOf(state: CommissionPeriodState): Statement {
     const quota = internal.quotas[index]!;
     return {
       measure,
-      credited: credited.toDecimalPlaces(digits, Decimal.ROUND_HALF_EVEN).toFixed(digits),
-      quota: quota === null ? null : quota.toFixed(digits),
-      percent: attainmentPercent(credited, quota),
+      credited: amountText(internal, credited.decimalPlaces() <= digits ? credited : credited.toDecimalPlaces(digits, Decimal.ROUND_HALF_EVEN)),
+      quota: quota === null ? null : amountText(internal, quota),
+      percent: quota !== null && credited.isZero() && !quota.isZero() ? '0.00' : attainmentPercent(credited, quota),
     };
   });
   return {
@@ -1027,7 +1170,7 @@ export function statementOf(state: CommissionPeriodState): Statement {
     periodEnd: internal.setup.period.end,
     currency: state.currency,
     lines: internal.lines.slice(),
-    totals: { currency: state.currency, payable: payable.toFixed(digits), held: held.toFixed(digits), byKind },
+    totals: { currency: state.currency, payable: amountText(internal, payable), held: amountText(internal, held), byKind },
     attainment,
     heldCredits: internal.heldCredits.slice(),
   };

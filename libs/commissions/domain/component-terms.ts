@@ -10,6 +10,7 @@ import type {
   SpifFilter,
   TierBasis,
 } from './commission-plan.js';
+import { compareDecimals } from './decimal-compare.js';
 import { combineErrors, validatePlanVersion } from './plan-validation.js';
 
 /**
@@ -86,15 +87,19 @@ export interface VersionTerms {
 
 export const componentKeyOf = (planId: string, componentId: string): string => `${planId}/${componentId}`;
 
-/** Measures a plan version's components count (rate tables, milestones, measured SPIFs). */
-export function measuresOf(version: PlanVersionInput): string[] {
-  const measures: string[] = [];
-  for (const component of version.components) {
-    if (component.kind === 'spif') {
-      if (component.measure !== undefined) measures.push(component.measure);
-    } else {
-      measures.push(component.measure);
+const measuresByVersion = new WeakMap<PlanVersionInput, readonly string[]>();
+
+/** Measures a plan version's components count (rate tables, milestones, measured SPIFs), without repeats. */
+export function measuresOf(version: PlanVersionInput): readonly string[] {
+  let measures = measuresByVersion.get(version);
+  if (measures === undefined) {
+    const found = new Set<string>();
+    for (const component of version.components) {
+      if (component.kind !== 'spif') found.add(component.measure);
+      else if (component.measure !== undefined) found.add(component.measure);
     }
+    measures = [...found].sort();
+    measuresByVersion.set(version, measures);
   }
   return measures;
 }
@@ -153,11 +158,30 @@ function parsePlan(version: PlanVersionInput): ParsedPlan {
 
 const hundred = new Money(100);
 
+/**
+ * Compiled terms depend only on the version and the quotas of the measures it counts, and payees on the same
+ * plan often share a quota: keep a bounded number of compilations per version. Terms are never mutated.
+ */
+const compiledByVersion = new WeakMap<PlanVersionInput, Map<string, VersionTerms>>();
+const compilationsKeptPerVersion = 4096;
+
 /** Compiles a plan version for one payee-period, given the period's quota per measure. */
 export function compileVersionTerms(version: PlanVersionInput, quotaByMeasure: ReadonlyMap<string, Decimal | null>): VersionTerms {
+  let compiled = compiledByVersion.get(version);
+  if (compiled === undefined) {
+    compiled = new Map();
+    compiledByVersion.set(version, compiled);
+  }
+  let quotaKey = '';
+  for (const measure of measuresOf(version)) quotaKey += `${measure}=${quotaByMeasure.get(measure)?.toString() ?? ''};`;
+  const cached = compiled.get(quotaKey);
+  if (cached !== undefined) return cached;
   const parsed = parsePlan(version);
   const components = version.components.map((component) => compileComponent(component, parsed, quotaByMeasure));
-  return { version, components, byKey: new Map(components.map((terms) => [terms.componentKey, terms])) };
+  const terms = { version, components, byKey: new Map(components.map((item) => [item.componentKey, item])) };
+  if (compiled.size >= compilationsKeptPerVersion) compiled.clear();
+  compiled.set(quotaKey, terms);
+  return terms;
 }
 
 function usableQuota(quotaByMeasure: ReadonlyMap<string, Decimal | null>, measure: string): Decimal | null {
@@ -257,7 +281,7 @@ function compileMilestones(component: MilestoneBonusComponentInput, version: Pla
         bonusText: bonus.toString(),
       };
     })
-    .sort((left, right) => left.levelAmount.cmp(right.levelAmount));
+    .sort((left, right) => compareDecimals(left.levelAmount, right.levelAmount));
   return {
     kind: 'milestone_bonus',
     componentKey: componentKeyOf(version.planId, component.id),
@@ -272,7 +296,7 @@ function compileMilestones(component: MilestoneBonusComponentInput, version: Pla
 /** Index of the tier holding `position`: the last tier whose lower bound is at or below it (boundary → higher tier). */
 export function tierIndexAt(tiers: readonly PricedTier[], position: Decimal): number {
   for (let index = tiers.length - 1; index > 0; index--) {
-    if (position.gte(tiers[index]!.fromAmount)) return index;
+    if (compareDecimals(position, tiers[index]!.fromAmount) >= 0) return index;
   }
   return 0;
 }

@@ -26,11 +26,9 @@
  *    computeStatement (a closed period gets the difference as a prior-period adjustment, never an edit).
  */
 import { Decimal } from 'decimal.js';
-import { Money, roundToMinorUnit } from '#lib/shared/domain/money.js';
+import { minorUnits, Money, roundToMinorUnit } from '#lib/shared/domain/money.js';
 import type { DateString, PeriodFrequency, PlanAssignmentInput, PlanVersionInput, QuotaInput } from './commission-plan.js';
 import type { PeriodInput } from './statement.js';
-
-const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
  * Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil), computed
@@ -64,13 +62,20 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+const digitAt = (text: string, index: number): number => text.charCodeAt(index) - 48;
+const digitPositions = [0, 1, 2, 3, 5, 6, 8, 9] as const;
+
 /** Days since 1970-01-01 of a valid 'YYYY-MM-DD', or null when the string is not a real calendar date. */
 export function dayNumber(date: DateString): number | null {
-  const match = datePattern.exec(date);
-  if (match === null) return null;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
+  // Read by character codes rather than a regex: this runs once per credit.
+  if (typeof date !== 'string' || date.length !== 10 || date.charCodeAt(4) !== 45 || date.charCodeAt(7) !== 45) return null;
+  for (const index of digitPositions) {
+    const digit = digitAt(date, index);
+    if (digit < 0 || digit > 9) return null;
+  }
+  const year = digitAt(date, 0) * 1000 + digitAt(date, 1) * 100 + digitAt(date, 2) * 10 + digitAt(date, 3);
+  const month = digitAt(date, 5) * 10 + digitAt(date, 6);
+  const day = digitAt(date, 8) * 10 + digitAt(date, 9);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   return daysFromCivil(year, month, day);
 }
@@ -180,10 +185,20 @@ export function timeWeightedQuota(
   period: PeriodInput,
   currency: string,
 ): Decimal | null {
-  const entries = quotas
-    .filter((quota) => quota.measure === measure && quota.effectiveFrom <= period.end)
-    .sort((left, right) => (left.effectiveFrom < right.effectiveFrom ? -1 : left.effectiveFrom > right.effectiveFrom ? 1 : 0));
-  if (entries.length === 0) return null;
+  let entries: QuotaInput[] | null = null;
+  let latest: QuotaInput | null = null;
+  for (const quota of quotas) {
+    if (quota.measure !== measure || quota.effectiveFrom > period.end) continue;
+    (entries ??= []).push(quota);
+    if (latest === null || quota.effectiveFrom >= latest.effectiveFrom) latest = quota;
+  }
+  if (entries === null || latest === null) return null;
+  // The common case, one quota in force for the whole period, needs no weighting.
+  if (latest.effectiveFrom <= period.start) {
+    const amount = new Money(latest.amount);
+    return amount.decimalPlaces() <= minorUnits(currency) ? amount : roundToMinorUnit(amount, currency);
+  }
+  entries.sort((left, right) => (left.effectiveFrom < right.effectiveFrom ? -1 : left.effectiveFrom > right.effectiveFrom ? 1 : 0));
   const periodStartDay = requireDayNumber(period.start);
   const periodEndExclusiveDay = requireDayNumber(period.end) + 1;
   const totalDays = periodEndExclusiveDay - periodStartDay;
