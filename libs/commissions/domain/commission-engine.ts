@@ -231,7 +231,7 @@ function foldCredit(state: CommissionPeriodState, credit: CreditInput): void {
   }
   let fxRate: Decimal | null = null;
   if (credit.currency !== state.currency) {
-    fxRate = fxRateFor(internal.fxRates, credit.currency, credit.creditDate);
+    fxRate = fxRateFor(internal.fxRates, credit.currency, state.currency, credit.creditDate);
     if (fxRate === null) {
       holdCredit(internal, credit, 'FX_RATE_MISSING', sources, null, null);
       return;

@@ -241,6 +241,18 @@ const cases: EngineCase[] = [
     heldCredits: ['c2 FX_RATE_MISSING'],
   },
   {
+    name: 'multi-currency: a rate naming the plan currency wins; a rate into another plan currency is not used',
+    fxRates: [
+      { currency: 'EUR', date: '2025-02-01', rateToPlanCurrency: '1.1' },
+      { currency: 'EUR', toCurrency: 'USD', date: '2025-02-01', rateToPlanCurrency: '1.2' },
+      { currency: 'GBP', toCurrency: 'CHF', date: '2025-02-01', rateToPlanCurrency: '1.1' },
+    ],
+    credits: [credit('c1', '10000', { currency: 'EUR' }), credit('c2', '10000', { currency: 'GBP' })],
+    lines: ['commission c1 t1 1200.00'],
+    payable: '1200.00',
+    heldCredits: ['c2 FX_RATE_MISSING'],
+  },
+  {
     name: 'rounding half-even: 0.125 → 0.12 and 0.135 → 0.14',
     credits: [credit('c1', '1.25'), credit('c2', '1.35')],
     lines: ['commission c1 t1 0.12', 'commission c2 t1 0.14'],

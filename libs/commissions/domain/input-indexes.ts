@@ -66,22 +66,25 @@ export function fxIndexOf(setup: PeriodSetupInput): FxIndex {
     for (const rate of setup.fxRates) {
       if (!isDateString(rate.date)) throw validationError('FX.DATE_INVALID', `FX rate date ${rate.date} is not 'YYYY-MM-DD'`, [{ field: 'fxRates.date', message: "must be a date 'YYYY-MM-DD'" }]);
       parseDecimal(rate.rateToPlanCurrency, 'fxRates.rateToPlanCurrency');
-      index.texts.set(`${rate.currency}|${rate.date}`, rate.rateToPlanCurrency);
+      index.texts.set(`${rate.currency}>${rate.toCurrency ?? '*'}|${rate.date}`, rate.rateToPlanCurrency);
     }
     fxIndexes.set(setup.fxRates, index);
   }
   return index;
 }
 
-export function fxRateFor(fx: FxIndex, currency: string, date: string): Decimal | null {
-  const key = `${currency}|${date}`;
-  const parsed = fx.parsed.get(key);
-  if (parsed !== undefined) return parsed;
-  const text = fx.texts.get(key);
-  if (text === undefined) return null;
-  const rate = new Money(text);
-  fx.parsed.set(key, rate);
-  return rate;
+/** The rate from `currency` into the plan currency on `date`: a row naming that plan currency first, then one naming none. */
+export function fxRateFor(fx: FxIndex, currency: string, planCurrency: string, date: string): Decimal | null {
+  for (const key of [`${currency}>${planCurrency}|${date}`, `${currency}>*|${date}`]) {
+    const parsed = fx.parsed.get(key);
+    if (parsed !== undefined) return parsed;
+    const text = fx.texts.get(key);
+    if (text === undefined) continue;
+    const rate = new Money(text);
+    fx.parsed.set(key, rate);
+    return rate;
+  }
+  return null;
 }
 
 export function versionInForce(versions: readonly PlanVersionInput[] | undefined, date: string): PlanVersionInput | null {

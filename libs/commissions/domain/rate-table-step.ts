@@ -78,6 +78,7 @@ export function stepRateTable(state: CommissionPeriodState, run: ComponentRun, t
     const value = context.values[measureIndex];
     if (value !== null && value !== undefined && !value.isZero()) {
       if (terms.mode === 'per_transaction') {
+        // A reversal (negative credit) is priced at the tier of the amount it reverses.
         const tier = terms.tiers[tierIndexAt(terms.tiers, value.abs())]!;
         pending.push(tierLine(state, terms, tier, value, context.valueTexts[measureIndex]!, context, wholeCreditExplanation(context, measureIndex), `commission:${keyOfCredit}`));
       } else {

@@ -53,9 +53,14 @@ export interface CreditInput {
   share: DecimalString;
 }
 
-/** Units of plan currency for one unit of `currency` on `date`. */
+/**
+ * Units of plan currency for one unit of `currency` on `date`. A credit converts only at the rate of its own
+ * credit date: a missing date is held, never filled from a neighbour. One table can serve plans in several
+ * currencies when each row names `toCurrency`; a row without it applies to whatever the plan currency is.
+ */
 export interface FxRateInput {
   currency: string;
+  toCurrency?: string;
   date: DateString;
   rateToPlanCurrency: DecimalString;
 }
