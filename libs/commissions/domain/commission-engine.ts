@@ -156,13 +156,7 @@ export interface AppliedCredit {
  */
 export function applyCredit(state: CommissionPeriodState, credit: CreditInput): AppliedCredit {
   const internal = state.internal;
-  const previous = internal.applied.get(credit.creditId);
-  if (previous !== undefined) {
-    if (previous.eventId === credit.eventId && previous.position === credit.position) return { state, newLines: [], newHeldCredits: [] };
-    throw conflictError('CREDIT.DUPLICATE_ID', `Credit ${credit.creditId} was already applied from event ${previous.eventId}`);
-  }
-  internal.applied.set(credit.creditId, credit);
-  if (internal.lastApplied === null || compareCredits(internal.lastApplied, credit) < 0) internal.lastApplied = credit;
+  if (!admit(internal, credit)) return { state, newLines: [], newHeldCredits: [] };
   const linesBefore = internal.lines.length;
   const heldBefore = internal.heldCredits.length;
   foldCredit(state, credit);
@@ -172,20 +166,23 @@ export function applyCredit(state: CommissionPeriodState, credit: CreditInput): 
 /** The full recompute: the closed result of a period, independent of the order credits arrived in. */
 export function computeStatement(input: StatementInput): Statement {
   const state = startPeriod(input);
-  const credits = [...input.credits].sort(compareCredits);
-  for (const credit of credits) {
-    const previous = state.internal.applied.get(credit.creditId);
-    if (previous !== undefined) {
-      if (previous.eventId === credit.eventId && previous.position === credit.position) continue;
-      throw conflictError('CREDIT.DUPLICATE_ID', `Credit ${credit.creditId} appears from events ${previous.eventId} and ${credit.eventId}`);
-    }
-    state.internal.applied.set(credit.creditId, credit);
-    state.internal.lastApplied = credit;
-    foldCredit(state, credit);
+  for (const credit of [...input.credits].sort(compareCredits)) {
+    if (admit(state.internal, credit)) foldCredit(state, credit);
   }
   return statementOf(state);
 }
 
+/** Records a credit as applied; false for a repeat of one already applied from the same event. */
+function admit(internal: PeriodInternals, credit: CreditInput): boolean {
+  const previous = internal.applied.get(credit.creditId);
+  if (previous !== undefined) {
+    if (previous.eventId === credit.eventId && previous.position === credit.position) return false;
+    throw conflictError('CREDIT.DUPLICATE_ID', `Credit ${credit.creditId} was already applied from event ${previous.eventId}`);
+  }
+  internal.applied.set(credit.creditId, credit);
+  if (internal.lastApplied === null || compareCredits(internal.lastApplied, credit) < 0) internal.lastApplied = credit;
+  return true;
+}
 
 function resolve(internal: PeriodInternals, currency: string, date: string): Resolution {
   const cached = internal.resolutionByDate.get(date);
