@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, ValidateBy, ValidateNested } from 'class-validator';
@@ -33,6 +34,28 @@ export class OverlaySplitBody {
   @Text('Why this payee gets overlay credit', 'manager', 32) role!: string;
 }
 
+const PrimarySplits = (required: boolean): PropertyDecorator =>
+  applyDecorators(
+    ...(required
+      ? [ApiProperty({ type: [PrimarySplitBody], description: 'Primary credit split; shares must total exactly 100' })]
+      : [ApiPropertyOptional({ type: [PrimarySplitBody], description: 'Primary credit split; shares must total exactly 100' }), IsOptional()]),
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(50),
+    ValidateNested({ each: true }),
+    Type(() => PrimarySplitBody),
+  );
+
+const OverlaySplits = (): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({ type: [OverlaySplitBody], description: 'Overlay credits on top of the primary shares' }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(50),
+    ValidateNested({ each: true }),
+    Type(() => OverlaySplitBody),
+  );
+
 export class CloseDealBody {
   @Identifier('Deal id (e.g. the CRM opportunity id)', 'D-1') dealId!: string;
   @Identifier('The deal owner; gets 100% primary credit unless splits are given', 'P-1') ownerPayeeId!: string;
@@ -45,39 +68,14 @@ export class CloseDealBody {
   @IsOptional()
   @IsMeasureMap()
   measures?: Record<string, string>;
-  @ApiPropertyOptional({ type: [PrimarySplitBody], description: 'Primary credit split; shares must total exactly 100' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => PrimarySplitBody)
-  splits?: PrimarySplitBody[];
-  @ApiPropertyOptional({ type: [OverlaySplitBody] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => OverlaySplitBody)
-  overlays?: OverlaySplitBody[];
+  @PrimarySplits(false) splits?: PrimarySplitBody[];
+  @OverlaySplits() overlays?: OverlaySplitBody[];
   @OptionalCalendarDate('Date the credits count on; default the close date') creditDate?: string;
 }
 
 export class AllocateCreditsBody {
-  @ApiProperty({ type: [PrimarySplitBody], description: 'Primary credit split; shares must total exactly 100' })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => PrimarySplitBody)
-  splits!: PrimarySplitBody[];
-  @ApiPropertyOptional({ type: [OverlaySplitBody] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => OverlaySplitBody)
-  overlays?: OverlaySplitBody[];
+  @PrimarySplits(true) splits!: PrimarySplitBody[];
+  @OverlaySplits() overlays?: OverlaySplitBody[];
   @OptionalCalendarDate('Date the credits count on; default the close date') creditDate?: string;
 }
 
