@@ -106,7 +106,7 @@ export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
       quotaByMeasure: new Map(measures.map((measure, index) => [measure, quotas[index]!])),
       versionsByPlanId,
       assignments,
-      resolutionByDate: new Map(),
+      resolutionSegments: null,
       termsByVersionId: new Map(),
       fxRates: fxIndexOf(setup),
       runs: [],
@@ -184,9 +184,39 @@ function admit(internal: PeriodInternals, credit: CreditInput): boolean {
   return true;
 }
 
+/**
+ * What prices a credit dated `date`. Plans and versions only change on a few dates in a period, so the
+ * period is cut into segments at those dates once, and a credit takes the segment its date falls in.
+ */
 function resolve(internal: PeriodInternals, currency: string, date: string): Resolution {
-  const cached = internal.resolutionByDate.get(date);
-  if (cached !== undefined) return cached;
+  let segments = internal.resolutionSegments;
+  if (segments === null) {
+    segments = [];
+    for (const from of changeDates(internal)) segments.push({ from, resolution: resolveOn(internal, currency, from) });
+    internal.resolutionSegments = segments;
+  }
+  for (let index = segments.length - 1; index > 0; index--) {
+    if (segments[index]!.from <= date) return segments[index]!.resolution;
+  }
+  return segments[0]!.resolution;
+}
+
+/** The period start and every date inside the period on which an assignment or a plan version starts or ends. */
+function changeDates(internal: PeriodInternals): string[] {
+  const { start, end } = internal.setup.period;
+  const dates = [start];
+  const add = (date: string | null): void => {
+    if (date !== null && date > start && date <= end && !dates.includes(date)) dates.push(date);
+  };
+  for (const assignment of internal.assignments) {
+    add(assignment.effectiveFrom);
+    add(assignment.effectiveUntil);
+    for (const version of internal.versionsByPlanId.get(assignment.planId) ?? []) add(version.effectiveFrom);
+  }
+  return dates.sort();
+}
+
+function resolveOn(internal: PeriodInternals, currency: string, date: string): Resolution {
   const planIds = assignedPlanIds(internal.assignments, date);
   const versions: VersionTerms[] = [];
   const mismatched: PlanVersionInput[] = [];
@@ -206,9 +236,7 @@ function resolve(internal: PeriodInternals, currency: string, date: string): Res
   }
   const heldReason: HeldCreditReason | null =
     planIds.length === 0 ? 'NO_PLAN_ASSIGNED' : versions.length === 0 && mismatched.length === 0 ? 'NO_PLAN_VERSION_IN_FORCE' : null;
-  const resolution = { heldReason, versions, mismatched };
-  internal.resolutionByDate.set(date, resolution);
-  return resolution;
+  return { heldReason, versions, mismatched };
 }
 
 function foldCredit(state: CommissionPeriodState, credit: CreditInput): void {
@@ -379,7 +407,9 @@ export function statementOf(state: CommissionPeriodState): Statement {
     byKind[kind] = amountText(internal, total);
     if (kind !== 'held') payable = payable.plus(total);
   });
-  const held = internal.totalsByKind[kindIndex.get('held')!]!.minus(internal.totalsByKind[kindIndex.get('release')!]!);
+  const heldTotal = internal.totalsByKind[kindIndex.get('held')!]!;
+  const releaseTotal = internal.totalsByKind[kindIndex.get('release')!]!;
+  const held = releaseTotal.isZero() ? heldTotal : heldTotal.minus(releaseTotal);
   const attainment: AttainmentEntry[] = internal.measures.map((measure, index) => {
     const credited = internal.cumulative[index]!;
     const quota = internal.quotas[index]!;

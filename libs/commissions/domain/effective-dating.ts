@@ -80,7 +80,20 @@ export function dayNumber(date: DateString): number | null {
   return daysFromCivil(year, month, day);
 }
 
-export const isDateString = (value: unknown): value is DateString => typeof value === 'string' && dayNumber(value) !== null;
+/** A valid 'YYYY-MM-DD' calendar date. Checked once per credit, so without computing the day number. */
+export function isDateString(value: unknown): value is DateString {
+  if (typeof value !== 'string' || value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
+  const year = digitAt(value, 0) * 1000 + digitAt(value, 1) * 100 + digitAt(value, 2) * 10 + digitAt(value, 3);
+  const month = digitAt(value, 5) * 10 + digitAt(value, 6);
+  const day = digitAt(value, 8) * 10 + digitAt(value, 9);
+  // A non-digit makes its digitAt fall outside 0..9, so check each before trusting the sums.
+  for (let index = 0; index < 10; index++) {
+    if (index === 4 || index === 7) continue;
+    const digit = digitAt(value, index);
+    if (digit < 0 || digit > 9) return false;
+  }
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
 
 function requireDayNumber(date: DateString): number {
   const days = dayNumber(date);

@@ -1,5 +1,5 @@
 import type { QuotaInput } from './commission-plan.js';
-import { dayNumber, daysInPeriod, nextDate, periodContaining, planVersionInForce, resolvePlanVersions, timeWeightedQuota } from './effective-dating.js';
+import { dayNumber, daysInPeriod, isDateString, nextDate, periodContaining, planVersionInForce, resolvePlanVersions, timeWeightedQuota } from './effective-dating.js';
 import { planVersion, quarter } from './testing/statement-fixtures.js';
 
 describe('calendar dates', () => {
@@ -11,8 +11,14 @@ describe('calendar dates', () => {
     ['2025-13-01', null],
     ['2025-1-01', null],
     ['20250101', null],
-  ])('dayNumber(%s) = %s', (date, expected) => {
+    ['2025-0a-01', null],
+    ['2025/01/01', null],
+    ['2025-01-00', null],
+    ['2100-02-29', null],
+    ['2000-02-29', 11016],
+  ])('dayNumber(%s) = %s, and isDateString agrees', (date, expected) => {
     expect(dayNumber(date)).toBe(expected);
+    expect(isDateString(date)).toBe(expected !== null);
   });
 
   test('nextDate crosses month, leap day and year ends', () => {

@@ -41,7 +41,8 @@ export interface PeriodInternals {
   quotaByMeasure: Map<string, Decimal | null>;
   versionsByPlanId: Map<string, PlanVersionInput[]>;
   assignments: PlanAssignmentInput[];
-  resolutionByDate: Map<string, Resolution>;
+  /** What prices a credit, from each date on which assignments or versions change (built on first use). */
+  resolutionSegments: { from: string; resolution: Resolution }[] | null;
   termsByVersionId: Map<string, VersionTerms>;
   fxRates: FxIndex;
   runs: ComponentRun[];
