@@ -1,9 +1,9 @@
 import { Decimal } from 'decimal.js';
-import { attainmentPercent } from '#lib/shared/domain/money.js';
 import type { MilestoneTerms, SpifTerms } from './component-terms.js';
 import { compareDecimals } from './decimal-compare.js';
 import {
   amountOfCredit,
+  attainmentPercentText,
   conversionText,
   emit,
   holdCredit,
@@ -89,7 +89,7 @@ export function stepMilestone(state: CommissionPeriodState, run: ComponentRun, t
     if (paid.has(level.levelKey) || compareDecimals(credited, level.levelAmount) < 0) continue;
     paid.add(level.levelKey);
     const rounded = roundLine(internal, level.bonus);
-    const percent = attainmentPercent(credited, internal.quotas[measureIndex]!);
+    const percent = attainmentPercentText(credited, internal.quotas[measureIndex]!);
     const line = makeLine(
       state,
       {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { Money } from '#lib/shared/domain/money.js';
+import { attainmentPercent, Money } from '#lib/shared/domain/money.js';
 import { compareDecimals } from './decimal-compare.js';
+import { attainmentPercentText } from './engine-state.js';
 import type { ComponentInput, PlanVersionInput, RateTableMode, TierInput } from './commission-plan.js';
 import { applyCredit, compareCredits, computeStatement, startPeriod, statementOf } from './commission-engine.js';
 import type { CreditInput, Statement, StatementInput } from './statement.js';
@@ -332,5 +333,28 @@ describe('compareDecimals', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('attainment percent', () => {
+  const amountText = fc.tuple(fc.integer({ min: -2_000_000_00, max: 9_000_000_00 }), fc.constantFrom(0, 1, 2, 3)).map(([units, scale]) => {
+    const negative = units < 0;
+    const digits = String(Math.abs(units)).padStart(scale + 1, '0');
+    const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+    return negative ? `-${text}` : text;
+  });
+  const quotaText = fc.oneof(fc.constantFrom('1', '3', '7', '8', '400', '320666.67', '0.01'), fc.integer({ min: 1, max: 99_999_999 }).map(String));
+
+  test('matches the shared attainmentPercent helper, ties and negatives included', () => {
+    fc.assert(
+      fc.property(amountText, quotaText, (credited, quota) => {
+        expect(attainmentPercentText(new Money(credited), new Money(quota))).toBe(attainmentPercent(new Money(credited), new Money(quota)));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(attainmentPercentText(new Money('1'), new Money('8'))).toBe('12.50');
+    expect(attainmentPercentText(new Money('1.00125'), new Money('1'))).toBe('100.12');
+    expect(attainmentPercentText(new Money('-0.00001'), new Money('100'))).toBe(attainmentPercent(new Money('-0.00001'), new Money('100')));
+    expect(attainmentPercentText(new Money('5'), null)).toBeNull();
   });
 });

@@ -1,12 +1,13 @@
 import { Decimal } from 'decimal.js';
 import { conflictError, validationError } from '#lib/shared/domain/domain-error.js';
-import { attainmentPercent, isDecimalString, minorUnits, parseDecimal } from '#lib/shared/domain/money.js';
+import { isDecimalString, minorUnits, parseDecimal } from '#lib/shared/domain/money.js';
 import type { PlanVersionInput } from './commission-plan.js';
 import { stepMilestone, stepSpif } from './bonus-steps.js';
 import { compileVersionTerms, type ComponentTerms, type MilestoneTerms, type RateTableTerms, type SpifTerms, type VersionTerms } from './component-terms.js';
 import { isDateString, timeWeightedQuota } from './effective-dating.js';
 import {
   amountText,
+  attainmentPercentText,
   convertCredited,
   holdCredit,
   kindIndex,
@@ -417,7 +418,7 @@ export function statementOf(state: CommissionPeriodState): Statement {
       measure,
       credited: amountText(internal, credited.decimalPlaces() <= digits ? credited : credited.toDecimalPlaces(digits, Decimal.ROUND_HALF_EVEN)),
       quota: quota === null ? null : amountText(internal, quota),
-      percent: quota !== null && credited.isZero() && !quota.isZero() ? '0.00' : attainmentPercent(credited, quota),
+      percent: attainmentPercentText(credited, quota),
     };
   });
   return {

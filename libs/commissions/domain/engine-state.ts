@@ -224,3 +224,22 @@ export function emit(internal: PeriodInternals, line: StatementLine, rounded: De
   internal.totalsByKind[index] = internal.totalsByKind[index]!.plus(rounded);
 }
 
+
+/**
+ * credited / quota × 100 with two decimals, half-even: the same text as `attainmentPercent` in money.ts, in
+ * two decimal operations instead of four (rounding the ratio at four places is rounding the percent at
+ * two), because every statement shows it for every measure. Null without a usable quota.
+ */
+export function attainmentPercentText(credited: Decimal, quota: Decimal | null): string | null {
+  if (quota === null || quota.isZero()) return null;
+  if (credited.isZero()) return '0.00';
+  const ratioText = credited.div(quota).toDecimalPlaces(4, Decimal.ROUND_HALF_EVEN).toString();
+  const negative = ratioText.startsWith('-');
+  const unsigned = negative ? ratioText.slice(1) : ratioText;
+  const point = unsigned.indexOf('.');
+  const wholeDigits = point === -1 ? unsigned : unsigned.slice(0, point);
+  const fractionDigits = `${point === -1 ? '' : unsigned.slice(point + 1)}0000`.slice(0, 4);
+  const percentWhole = `${wholeDigits}${fractionDigits.slice(0, 2)}`.replace(/^0+(?=\d)/, '');
+  const text = `${percentWhole}.${fractionDigits.slice(2)}`;
+  return negative && text !== '0.00' ? `-${text}` : text;
+}
