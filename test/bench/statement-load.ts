@@ -1,6 +1,6 @@
-import type { PlanAssignmentInput, PlanVersionInput, QuotaInput } from '../commission-plan.js';
-import { computeStatement } from '../commission-engine.js';
-import type { CreditInput, FxRateInput, StatementInput } from '../statement.js';
+import type { PlanAssignmentInput, PlanVersionInput, QuotaInput } from '#lib/commissions/domain/commission-plan.js';
+import { computeStatement } from '#lib/commissions/domain/commission-engine.js';
+import type { CreditInput, FxRateInput, StatementInput } from '#lib/commissions/domain/statement.js';
 
 /**
  * A synthetic full-recompute load for the commission engine: by default 1,000,000 credits over 120,000
@@ -10,7 +10,7 @@ import type { CreditInput, FxRateInput, StatementInput } from '../statement.js';
  *
  * Deterministic (a seeded generator, no clock, no randomness): the caller passes the clock to time with, e.g.
  *   npm run build && node --input-type=module -e "import { runStatementLoad, statementLoadChunks } from
- *   './dist/libs/commissions/domain/perf/statement-load.js'; console.log(runStatementLoad(statementLoadChunks(), () => performance.now()))"
+ *   './dist/test/bench/statement-load.js'; console.log(runStatementLoad(statementLoadChunks(), () => performance.now()))"
  */
 
 export interface StatementLoadOptions {
