@@ -21,8 +21,9 @@ import {
  * - Credit amount = measure amount x share / 100 at full precision. Nothing is rounded here: rounding happens
  *   once per statement line, later.
  *
- * Stream: `deal-<dealId>`. Every event that changes credits carries the deal's complete credit list after it
- * (a cancellation leaves none), so a reader never has to re-derive amounts.
+ * Stream: `deal-<dealId>`. Every event that changes credits carries the deal's complete credit list before and
+ * after it (a cancellation names the credits it reverses and leaves none), so a reader never re-derives amounts
+ * and can apply the difference without remembering what it saw before.
  */
 
 export const dealStreamId = (dealId: string): string => `deal-${dealId}`;
@@ -133,6 +134,8 @@ export type CreditsAllocated = DomainEvent<
     /** False when the credit date is the close date by default, so that it follows an amended close date. */
     creditDateGiven: boolean;
     credits: Credit[];
+    /** The credits this allocation replaces (none when the deal has just closed). */
+    previousCredits: Credit[];
   }
 >;
 
@@ -149,12 +152,19 @@ export type DealAmended = DomainEvent<
     previous: { amount: string; measures: Record<string, string>; closeDate: string; product: string };
     /** Credits re-derived from the unchanged shares. */
     credits: Credit[];
+    previousCredits: Credit[];
   }
 >;
 
 export type DealCancelled = DomainEvent<
   'DealCancelled',
-  { dealId: string; cancelDate: string; reason: string; reversedCreditIds: string[] }
+  {
+    dealId: string;
+    cancelDate: string;
+    reason: string;
+    /** Every credit the deal had, now reversed: the deal has no credits after this. */
+    reversedCredits: Credit[];
+  }
 >;
 
 export type DealEvent = DealClosedWon | CreditsAllocated | DealAmended | DealCancelled;
@@ -380,7 +390,7 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
       const facts: DealFacts = { dealId, ownerPayeeId, amount: command.amount, currency, closeDate, product, dealType, measures, measuresGiven };
       return [
         { type: 'DealClosedWon', data: facts },
-        { type: 'CreditsAllocated', data: { dealId, ...allocation, credits: deriveCredits(facts, allocation) } },
+        { type: 'CreditsAllocated', data: { dealId, ...allocation, credits: deriveCredits(facts, allocation), previousCredits: [] } },
       ];
     }
     case 'AllocateCredits': {
@@ -388,7 +398,7 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
       const allocation = buildAllocation(command.primarySplits, command.overlays, command.creditDate, deal.closeDate, command.knownPayeeIds);
       const credits = deriveCredits(deal, allocation);
       if (sameJson(credits, deal.credits) && sameJson(allocation, deal.allocation)) return [];
-      return [{ type: 'CreditsAllocated', data: { dealId: deal.dealId, ...allocation, credits } }];
+      return [{ type: 'CreditsAllocated', data: { dealId: deal.dealId, ...allocation, credits, previousCredits: deal.credits } }];
     }
     case 'AmendDeal': {
       const deal = requireNotCancelled(requireExisting(state, command.dealId));
@@ -435,6 +445,7 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
             reason,
             previous: { amount: deal.amount, measures: deal.measures, closeDate: deal.closeDate, product: deal.product },
             credits: deriveCredits({ dealId: deal.dealId, currency: deal.currency, measures }, allocation),
+            previousCredits: deal.credits,
           },
         },
       ];
@@ -449,7 +460,7 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
         ]);
       }
       return [
-        { type: 'DealCancelled', data: { dealId: deal.dealId, cancelDate, reason, reversedCreditIds: deal.credits.map((credit) => credit.creditId) } },
+        { type: 'DealCancelled', data: { dealId: deal.dealId, cancelDate, reason, reversedCredits: deal.credits } },
       ];
     }
     default:

@@ -66,6 +66,7 @@ const ownerAllocated: CreditsAllocated = {
     creditDate: '2026-02-14',
     creditDateGiven: false,
     credits: [credit('ada', 'primary', '100', { bookings: '1000' })],
+    previousCredits: [],
   },
 };
 
@@ -93,6 +94,7 @@ const splitAllocated: CreditsAllocated = {
       credit('bob', 'primary', '40', { bookings: '400' }),
       credit('grace', 'overlay', '100', { bookings: '1000' }),
     ],
+    previousCredits: ownerAllocated.data.credits,
   },
 };
 
@@ -131,6 +133,7 @@ describe('deal decider: CloseDealWon', () => {
               credit('bob', 'primary', '66.67', { bookings: '666.7', revenue: '500.025' }, { creditDate: '2026-03-01' }),
               credit('sam', 'overlay', '25', { bookings: '250', revenue: '187.5' }, { creditDate: '2026-03-01', role: 'specialist' }),
             ],
+            previousCredits: [],
           },
         },
       ]);
@@ -157,7 +160,7 @@ describe('deal decider: CloseDealWon', () => {
   });
 
   it('rejects closing a cancelled deal again', () => {
-    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCredits: [] } }])
       .when(closeDeal)
       .thenThrows('DEAL.CANCELLED', 'conflict');
   });
@@ -220,6 +223,7 @@ describe('deal decider: AllocateCredits', () => {
               credit('ada', 'primary', '60', { bookings: '600' }, { creditDate: '2026-04-01' }),
               credit('bob', 'primary', '40', { bookings: '400' }, { creditDate: '2026-04-01' }),
             ],
+            previousCredits: ownerAllocated.data.credits,
           },
         },
       ]);
@@ -311,7 +315,7 @@ describe('deal decider: AllocateCredits', () => {
   });
 
   it('rejects a cancelled deal', () => {
-    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCredits: [] } }])
       .when(splitAllocation)
       .thenThrows('DEAL.CANCELLED', 'conflict');
   });
@@ -340,6 +344,7 @@ describe('deal decider: AmendDeal', () => {
               credit('bob', 'primary', '40', { bookings: '600' }),
               credit('grace', 'overlay', '100', { bookings: '1500' }),
             ],
+            previousCredits: splitAllocated.data.credits,
           },
         },
       ]);
@@ -392,7 +397,7 @@ describe('deal decider: AmendDeal', () => {
   });
 
   it('rejects a cancelled deal', () => {
-    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCredits: [] } }])
       .when(amend)
       .thenThrows('DEAL.CANCELLED');
   });
@@ -401,15 +406,10 @@ describe('deal decider: AmendDeal', () => {
 describe('deal decider: CancelDeal', () => {
   const cancel: CancelDeal = { type: 'CancelDeal', dealId: 'd-1', cancelDate: '2026-03-10', reason: 'Customer withdrew' };
 
-  it('cancels the deal and names the credits it reverses', () => {
+  it('cancels the deal and names the credits it reverses, with their amounts', () => {
     given([dealClosed, splitAllocated])
       .when(cancel)
-      .then([
-        {
-          type: 'DealCancelled',
-          data: { dealId: 'd-1', cancelDate: '2026-03-10', reason: 'Customer withdrew', reversedCreditIds: ['d-1:ada:primary', 'd-1:bob:primary', 'd-1:grace:overlay'] },
-        },
-      ]);
+      .then([{ type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-10', reason: 'Customer withdrew', reversedCredits: splitAllocated.data.credits } }]);
   });
 
   it('leaves the deal without credits', () => {
@@ -429,7 +429,7 @@ describe('deal decider: CancelDeal', () => {
   });
 
   it('rejects cancelling twice', () => {
-    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCreditIds: [] } }])
+    given([dealClosed, ownerAllocated, { type: 'DealCancelled', data: { dealId: 'd-1', cancelDate: '2026-03-01', reason: 'x', reversedCredits: [] } }])
       .when(cancel)
       .thenThrows('DEAL.CANCELLED', 'conflict');
   });
