@@ -1,12 +1,21 @@
 import type { EventStore, RecordedEvent, Subscription } from '#lib/event-store/event-store.port.js';
-import { matchesFilter, type Projection } from './projection.js';
+import { compileFilter, type Projection } from './projection.js';
 import type { ReadModelDb, ReadModelReader, ReadModelTransaction } from './read-model.port.js';
 
 export const CHECKPOINT_TABLE = 'projection_checkpoints';
 
 export interface ProjectionRunnerOptions {
-  /** Most events applied in one read-model transaction. Default 1000. */
+  /**
+   * Events read per page while catching up, and most live events applied in one transaction. Default 5000. Live
+   * events are committed as soon as no more are waiting, so they are never held back by it.
+   */
   batchSize?: number;
+  /**
+   * Most events applied in one read-model transaction while catching up (a rebuild, a restart): several pages.
+   * Larger means fewer writes of rows that many events touch (a quarter's attainment); a crash loses at most this
+   * much progress, which is replayed. Default 50000.
+   */
+  eventsPerCatchUpTransaction?: number;
   /** Told when a projection fails on an event; the runner has stopped by then. */
   onError?: (error: ProjectionFailedError) => void;
 }
@@ -60,6 +69,12 @@ interface Waiter {
 
 const TURN_ENDED = Symbol('turn ended');
 
+/** One start-to-stop run of the consuming loop. */
+interface RunControl {
+  stopRequested: boolean;
+  subscription: Subscription | null;
+}
+
 /** Creates the checkpoint table when missing. */
 export async function setupCheckpoints(transaction: ReadModelTransaction): Promise<void> {
   await transaction.run(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_TABLE} (projection_name TEXT PRIMARY KEY, position INTEGER NOT NULL)`);
@@ -72,22 +87,23 @@ export async function readCheckpoints(reader: ReadModelReader): Promise<Map<stri
 }
 
 /**
- * Drives projections from the store's global log. One catch-up subscription feeds every projection; each
- * projection keeps its own checkpoint (so one added later catches up on its own), stored in the same
- * read-model transaction as the rows its batch wrote.
+ * Drives projections from the store's global log. One reader feeds every projection (pages of history, then a
+ * subscription from the last event read); each projection keeps its own checkpoint (so one added later catches
+ * up on its own), stored in the same read-model transaction as the rows its batch wrote.
  *
- * Events are applied in batches: a batch is whatever has arrived up to `batchSize` before the event loop
- * would otherwise go idle, so a catch-up or rebuild commits large batches while a live event is committed
- * at once.
+ * Events are applied in batches: a page of history while catching up, and live, whatever has arrived (up to
+ * `batchSize`) before the event loop would otherwise go idle, so a live event is committed at once.
  *
  * Reads that must see a write wait on the checkpoint: `waitForPosition(append.position)`, never a sleep.
  */
 export class ProjectionRunner {
   private readonly batchSize: number;
+  private readonly eventsPerCatchUpTransaction: number;
   private readonly onError: ((error: ProjectionFailedError) => void) | undefined;
   private readonly checkpoints = new Map<string, number>();
+  private readonly wants: ReadonlyMap<Projection, (event: RecordedEvent) => boolean>;
   private waiters: Waiter[] = [];
-  private subscription: Subscription | null = null;
+  private run: RunControl | null = null;
   private loop: Promise<void> | null = null;
   private state: ProjectionRunnerStatus = 'stopped';
   private failure: ProjectionFailedError | null = null;
@@ -102,7 +118,9 @@ export class ProjectionRunner {
   ) {
     const names = new Set(projections.map((projection) => projection.name));
     if (names.size !== projections.length) throw new Error('Projection names must be unique');
-    this.batchSize = options.batchSize ?? 1000;
+    this.wants = new Map(projections.map((projection) => [projection, compileFilter(projection.filter)]));
+    this.batchSize = options.batchSize ?? 5000;
+    this.eventsPerCatchUpTransaction = options.eventsPerCatchUpTransaction ?? 50_000;
     this.onError = options.onError;
   }
 
@@ -137,10 +155,10 @@ export class ProjectionRunner {
       const stored = await readCheckpoints(transaction);
       for (const projection of this.projections) this.checkpoints.set(projection.name, stored.get(projection.name) ?? 0);
     });
-    const subscription = this.store.subscribeToAll({ afterPosition: this.position });
-    this.subscription = subscription;
+    const run: RunControl = { stopRequested: false, subscription: null };
+    this.run = run;
     this.state = 'running';
-    this.loop = this.consume(subscription);
+    this.loop = this.consume(run);
     this.settleWaiters();
   }
 
@@ -200,43 +218,51 @@ export class ProjectionRunner {
   }
 
   private async halt(): Promise<void> {
-    const subscription = this.subscription;
+    const run = this.run;
     const loop = this.loop;
-    this.subscription = null;
+    this.run = null;
     this.loop = null;
-    if (subscription) await subscription.stop();
+    if (run) {
+      run.stopRequested = true;
+      if (run.subscription) await run.subscription.stop();
+    }
     if (loop) await loop;
     if (this.state === 'running') this.state = 'stopped';
   }
 
-  private async consume(subscription: Subscription): Promise<void> {
-    const iterator = subscription[Symbol.asyncIterator]();
-    // A next() that lost the race against the end of an event-loop turn is kept for the following batch.
-    let pending: Promise<IteratorResult<RecordedEvent>> | null = null;
+  /**
+   * Catches up by reading the log in pages (a whole batch per read, no per-event iteration), then subscribes
+   * after the last event read and applies live events as they come. The subscription starts strictly after that
+   * position, so nothing falls between the two.
+   */
+  private async consume(run: RunControl): Promise<void> {
     try {
-      for (;;) {
-        const first = await (pending ?? iterator.next());
-        pending = null;
-        if (first.done) return;
-        const batch = [first.value];
-        let ended = false;
-        const turnEnded = new Promise<typeof TURN_ENDED>((resolve) => setImmediate(() => resolve(TURN_ENDED)));
-        while (batch.length < this.batchSize) {
-          pending = iterator.next();
-          const next = await Promise.race([pending, turnEnded]);
-          if (next === TURN_ENDED) break;
-          pending = null;
-          if (next.done) {
-            ended = true;
-            break;
+      let after = this.position;
+      let caughtUp = false;
+      while (!caughtUp && !run.stopRequested) {
+        // Several pages per transaction: each touched read-model row is written once per transaction, not per page.
+        await this.inTransaction(async (apply) => {
+          for (let applied = 0; applied < this.eventsPerCatchUpTransaction && !run.stopRequested; ) {
+            const page = await this.store.readAll({ afterPosition: after, maxCount: this.batchSize });
+            if (page.length === 0 || run.stopRequested) {
+              caughtUp = true;
+              return;
+            }
+            await apply(page);
+            after = page[page.length - 1].position;
+            applied += page.length;
+            if (page.length < this.batchSize) {
+              caughtUp = true;
+              return;
+            }
           }
-          batch.push(next.value);
-        }
-        await this.applyBatch(batch);
-        if (ended) return;
+        });
       }
+      if (run.stopRequested) return;
+      run.subscription = this.store.subscribeToAll({ afterPosition: after });
+      await this.consumeLive(run.subscription);
     } catch (error) {
-      await subscription.stop();
+      await run.subscription?.stop();
       const failure =
         error instanceof ProjectionFailedError ? error : new ProjectionFailedError('(runner)', this.position, '(subscription)', error);
       this.failure = failure;
@@ -246,23 +272,76 @@ export class ProjectionRunner {
     }
   }
 
+  private async consumeLive(subscription: Subscription): Promise<void> {
+    const iterator = subscription[Symbol.asyncIterator]();
+    // A next() that lost the race against the end of an event-loop turn is kept for the following batch.
+    let pending: Promise<IteratorResult<RecordedEvent>> | null = null;
+    for (;;) {
+      const first = await (pending ?? iterator.next());
+      pending = null;
+      if (first.done) return;
+      const batch = [first.value];
+      let ended = false;
+      const turnEnded = new Promise<typeof TURN_ENDED>((resolve) => setImmediate(() => resolve(TURN_ENDED)));
+      while (batch.length < this.batchSize) {
+        pending = iterator.next();
+        const next = await Promise.race([pending, turnEnded]);
+        if (next === TURN_ENDED) break;
+        pending = null;
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        batch.push(next.value);
+      }
+      await this.applyBatch(batch);
+      if (ended) return;
+    }
+  }
+
   private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
-    const lastPosition = batch[batch.length - 1].position;
-    await this.db.transaction(async (transaction) => {
-      for (const event of batch) {
+    await this.inTransaction(async (apply) => apply(batch));
+  }
+
+  /**
+   * Runs `fill` in one read-model transaction; `fill` hands it events (one or more pages) to apply. Then each
+   * projection flushes, and the checkpoints move to the last event applied, in the same transaction.
+   */
+  private async inTransaction(fill: (apply: (events: readonly RecordedEvent[]) => Promise<void>) => Promise<void>): Promise<void> {
+    let lastPosition = 0;
+    try {
+      await this.db.transaction(async (transaction) => {
+        await fill(async (events) => {
+          for (const event of events) {
+            for (const projection of this.projections) {
+              if (event.position <= (this.checkpoints.get(projection.name) ?? 0) || !this.wants.get(projection)!(event)) continue;
+              try {
+                const applying = projection.apply(event, transaction);
+                if (applying !== undefined) await applying;
+              } catch (error) {
+                throw new ProjectionFailedError(projection.name, event.position, event.type, error);
+              }
+            }
+          }
+          if (events.length > 0) lastPosition = events[events.length - 1].position;
+        });
+        if (lastPosition === 0) return;
         for (const projection of this.projections) {
-          if (event.position <= (this.checkpoints.get(projection.name) ?? 0) || !matchesFilter(projection.filter, event)) continue;
+          if (projection.flush === undefined) continue;
           try {
-            await projection.apply(event, transaction);
+            await projection.flush(transaction);
           } catch (error) {
-            throw new ProjectionFailedError(projection.name, event.position, event.type, error);
+            throw new ProjectionFailedError(projection.name, lastPosition, '(flush)', error);
           }
         }
-      }
-      for (const projection of this.projections) {
-        if (lastPosition > (this.checkpoints.get(projection.name) ?? 0)) await saveCheckpoint(transaction, projection.name, lastPosition);
-      }
-    });
+        for (const projection of this.projections) {
+          if (lastPosition > (this.checkpoints.get(projection.name) ?? 0)) await saveCheckpoint(transaction, projection.name, lastPosition);
+        }
+      });
+    } catch (error) {
+      for (const projection of this.projections) projection.discard?.();
+      throw error;
+    }
     for (const projection of this.projections) {
       if (lastPosition > (this.checkpoints.get(projection.name) ?? 0)) this.checkpoints.set(projection.name, lastPosition);
     }
