@@ -56,6 +56,7 @@ interface DealRow {
   deal_type: string;
   measures: string;
   credit_date: string | null;
+  credits: string;
   amendments: number;
   revision: number;
 }
@@ -72,7 +73,11 @@ interface CreditRow {
   amounts: string;
 }
 
-const toSummary = (row: DealRow): DealSummary => ({
+/** Everything but the credits JSON, which a list does not show. */
+const SUMMARY_COLUMNS =
+  'deal_id, owner_payee_id, status, amount, currency, close_date, cancel_date, product, deal_type, measures, credit_date, amendments, revision';
+
+const toSummary = (row: Omit<DealRow, 'credits'>): DealSummary => ({
   dealId: row.deal_id,
   ownerPayeeId: row.owner_payee_id,
   status: row.status,
@@ -105,8 +110,7 @@ export async function getDeal(db: ReadModelDb, dealId: string): Promise<DealView
   return db.read(async (reader) => {
     const row = await reader.get<DealRow>('SELECT * FROM deals WHERE deal_id = ?', [dealId]);
     if (row === undefined) return null;
-    const credits = await reader.all<CreditRow>('SELECT * FROM deal_credits WHERE deal_id = ? ORDER BY ordinal', [dealId]);
-    return { ...toSummary(row), credits: credits.map(toCredit) };
+    return { ...toSummary(row), credits: JSON.parse(row.credits) as Credit[] };
   });
 }
 
@@ -116,7 +120,7 @@ export async function listDeals(db: ReadModelDb, query: ListDealsQuery = {}): Pr
   if (query.after !== undefined) where.add('deal_id > ?', query.after);
   if (query.ownerPayeeId !== undefined) where.add('owner_payee_id = ?', query.ownerPayeeId);
   if (query.status !== undefined) where.add('status = ?', query.status);
-  const rows = await db.read((reader) => reader.all<DealRow>(`SELECT * FROM deals ${where.sql()} ORDER BY deal_id LIMIT ?`, [...where.parameters, limit + 1]));
+  const rows = await db.read((reader) => reader.all<DealRow>(`SELECT ${SUMMARY_COLUMNS} FROM deals ${where.sql()} ORDER BY deal_id LIMIT ?`, [...where.parameters, limit + 1]));
   return toPage(rows, limit, toSummary, (deal) => deal.dealId);
 }
 
