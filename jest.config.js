@@ -15,6 +15,7 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   // A real Kafka broker for the Kafka suites (deploy/kafka/kafka.sh), unless KAFKA_BROKERS names one already.
   globalSetup: '<rootDir>/test/support/kafka/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/kafka/global-teardown.mjs',
