@@ -140,9 +140,9 @@ describe('ProjectionRunner', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ projectionName: 'recording', eventPosition: 2, eventType: 'Noted' });
 
-    // The batch held all three events: none of them, and no checkpoint, was written.
+    // The batch held all three events: none of them was written, and the checkpoint did not move.
     expect(await positionsIn(db, 'recording_events')).toEqual([]);
-    expect(await db.read(readCheckpoints)).toEqual(new Map());
+    expect(await db.read(readCheckpoints)).toEqual(new Map([['recording', 0]]));
 
     control.poisonArmed = false;
     await runner.start();
@@ -184,6 +184,28 @@ describe('ProjectionRunner', () => {
     await both.caughtUp();
     expect(later.control.applied).toBe(20);
     expect(await positionsIn(db, 'later_events')).toEqual(before);
+  });
+
+  it('resets and replays a projection whose table layout version changed, and only that one', async () => {
+    const { store, db } = open();
+    await store.append('s-1', [event(), event()], 'no_stream');
+    const kept = recordingProjection('kept');
+    const changing = recordingProjection('changing');
+    const first = new ProjectionRunner(store, db, [kept.projection, changing.projection]);
+    await first.start();
+    await first.caughtUp();
+    await first.stop();
+    // A row the new layout would not have written: it must not survive.
+    await db.transaction((transaction) => transaction.run('INSERT INTO changing_events (position, stream_id, type) VALUES (99, ?, ?)', ['stale', 'Stale']));
+
+    const changed = recordingProjection('changing');
+    const second = new ProjectionRunner(store, db, [kept.projection, { ...changed.projection, version: 2 }]);
+    cleanups.unshift(() => second.stop());
+    await second.start();
+    await second.caughtUp();
+    expect(await positionsIn(db, 'changing_events')).toEqual([1, 2]);
+    expect(changed.control.applied).toBe(2);
+    expect(kept.control.applied).toBe(2);
   });
 
   it('rebuild() on a stopped runner replays and leaves it stopped', async () => {

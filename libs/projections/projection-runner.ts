@@ -2,7 +2,8 @@ import type { EventStore, RecordedEvent, Subscription } from '#lib/event-store/e
 import { compileFilter, type Projection } from './projection.js';
 import type { ReadModelDb, ReadModelReader, ReadModelTransaction } from './read-model.port.js';
 
-export const CHECKPOINT_TABLE = 'projection_checkpoints';
+/** Each projection's checkpoint and the layout version its tables were built with. */
+export const CHECKPOINT_TABLE = 'projection_state';
 
 export interface ProjectionRunnerOptions {
   /**
@@ -77,7 +78,11 @@ interface RunControl {
 
 /** Creates the checkpoint table when missing. */
 export async function setupCheckpoints(transaction: ReadModelTransaction): Promise<void> {
-  await transaction.run(`CREATE TABLE IF NOT EXISTS ${CHECKPOINT_TABLE} (projection_name TEXT PRIMARY KEY, position INTEGER NOT NULL)`);
+  // The table of an earlier layout, without versions; its projections are rebuilt since they have no state here.
+  await transaction.run('DROP TABLE IF EXISTS projection_checkpoints');
+  await transaction.run(
+    `CREATE TABLE IF NOT EXISTS ${CHECKPOINT_TABLE} (projection_name TEXT PRIMARY KEY, position INTEGER NOT NULL, layout_version INTEGER NOT NULL)`,
+  );
 }
 
 /** The stored checkpoint of each projection (absent: never run). For a process that reads but does not project. */
@@ -85,6 +90,8 @@ export async function readCheckpoints(reader: ReadModelReader): Promise<Map<stri
   const rows = await reader.all<{ projection_name: string; position: number }>(`SELECT projection_name, position FROM ${CHECKPOINT_TABLE}`);
   return new Map(rows.map((row) => [row.projection_name, row.position]));
 }
+
+const layoutVersionOf = (projection: Projection): number => projection.version ?? 1;
 
 /**
  * Drives projections from the store's global log. One reader feeds every projection (pages of history, then a
@@ -151,9 +158,23 @@ export class ProjectionRunner {
     this.failure = null;
     await this.db.transaction(async (transaction) => {
       await setupCheckpoints(transaction);
-      for (const projection of this.projections) await projection.setup(transaction);
-      const stored = await readCheckpoints(transaction);
-      for (const projection of this.projections) this.checkpoints.set(projection.name, stored.get(projection.name) ?? 0);
+      const stored = await transaction.all<{ projection_name: string; position: number; layout_version: number }>(
+        `SELECT projection_name, position, layout_version FROM ${CHECKPOINT_TABLE}`,
+      );
+      const storedByName = new Map(stored.map((row) => [row.projection_name, row]));
+      for (const projection of this.projections) {
+        const state = storedByName.get(projection.name);
+        if (state === undefined || state.layout_version !== layoutVersionOf(projection)) {
+          // Never run here, or built with another table layout: start it over from the beginning of the log.
+          await projection.reset(transaction);
+          await projection.setup(transaction);
+          await saveCheckpoint(transaction, projection, 0);
+          this.checkpoints.set(projection.name, 0);
+        } else {
+          await projection.setup(transaction);
+          this.checkpoints.set(projection.name, state.position);
+        }
+      }
     });
     const run: RunControl = { stopRequested: false, subscription: null };
     this.run = run;
@@ -183,7 +204,7 @@ export class ProjectionRunner {
         for (const projection of this.projections) {
           await projection.reset(transaction);
           await projection.setup(transaction);
-          await saveCheckpoint(transaction, projection.name, 0);
+          await saveCheckpoint(transaction, projection, 0);
         }
       });
       for (const projection of this.projections) this.checkpoints.set(projection.name, 0);
@@ -335,7 +356,7 @@ export class ProjectionRunner {
           }
         }
         for (const projection of this.projections) {
-          if (lastPosition > (this.checkpoints.get(projection.name) ?? 0)) await saveCheckpoint(transaction, projection.name, lastPosition);
+          if (lastPosition > (this.checkpoints.get(projection.name) ?? 0)) await saveCheckpoint(transaction, projection, lastPosition);
         }
       });
     } catch (error) {
@@ -372,10 +393,10 @@ export class ProjectionRunner {
   }
 }
 
-async function saveCheckpoint(transaction: ReadModelTransaction, projectionName: string, position: number): Promise<void> {
+async function saveCheckpoint(transaction: ReadModelTransaction, projection: Projection, position: number): Promise<void> {
   await transaction.run(
-    `INSERT INTO ${CHECKPOINT_TABLE} (projection_name, position) VALUES (?, ?)
-     ON CONFLICT (projection_name) DO UPDATE SET position = excluded.position`,
-    [projectionName, position],
+    `INSERT INTO ${CHECKPOINT_TABLE} (projection_name, position, layout_version) VALUES (?, ?, ?)
+     ON CONFLICT (projection_name) DO UPDATE SET position = excluded.position, layout_version = excluded.layout_version`,
+    [projection.name, position, layoutVersionOf(projection)],
   );
 }

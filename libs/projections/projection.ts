@@ -10,6 +10,11 @@ import type { ReadModelTransaction } from './read-model.port.js';
 export interface Projection {
   /** Stable name: the key of its checkpoint. */
   readonly name: string;
+  /**
+   * Layout version of its tables; default 1. Bump it whenever `setup` changes a table: on start, a read model
+   * stored under another version (or none) is reset and replayed from position 0, never read with the wrong shape.
+   */
+  readonly version?: number;
   /** Which events `apply` sees; the others only move the checkpoint. */
   readonly filter?: EventFilter;
   /** Its tables, in the order a dump lists them. */
