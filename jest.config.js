@@ -18,5 +18,5 @@ export default {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   // A real Kafka broker for the Kafka suites (deploy/kafka/kafka.sh), unless KAFKA_BROKERS names one already.
   globalSetup: '<rootDir>/test/support/kafka/global-setup.mjs',
-  globalTeardown: '<rootDir>/test/support/kafka/global-teardown.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
 };
