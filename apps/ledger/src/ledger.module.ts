@@ -32,6 +32,7 @@ import {
   ListDeals,
 } from './modules/crediting/deals.controller.js';
 import { AttainmentController, GetAttainment, ListAttainment } from './modules/attainment/attainment.controller.js';
+import { StatementsController, statementQueries } from './modules/statements/statements.controller.js';
 
 /** Starts the projections once the application is up and stops everything in order when it shuts down. */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -64,7 +65,7 @@ const useCases = [
   AmendDeal,
   CancelDeal,
 ];
-const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment];
+const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries];
 
 @Module({})
 export class LedgerModule {
@@ -73,7 +74,7 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         {
