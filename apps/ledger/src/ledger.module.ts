@@ -33,6 +33,9 @@ import {
 } from './modules/crediting/deals.controller.js';
 import { AttainmentController, GetAttainment, ListAttainment } from './modules/attainment/attainment.controller.js';
 import { StatementsController, statementQueries } from './modules/statements/statements.controller.js';
+import { DraftPlanVersion, GetPlan, PlansController, PublishPlanVersion, RevisePlanDraft } from './modules/plans/plans.controller.js';
+import { AssignPlan, EndAssignment, ListPlanAssignments, PlanAssignmentsController } from './modules/plans/plan-assignments.controller.js';
+import { FxRatesController, ListFxRates, RecordFxRate } from './modules/fx/fx-rates.controller.js';
 
 /** Starts the projections once the application is up and stops everything in order when it shuts down. */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -64,8 +67,14 @@ const useCases = [
   AllocateCredits,
   AmendDeal,
   CancelDeal,
+  DraftPlanVersion,
+  RevisePlanDraft,
+  PublishPlanVersion,
+  AssignPlan,
+  EndAssignment,
+  RecordFxRate,
 ];
-const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries];
+const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
 
 @Module({})
 export class LedgerModule {
@@ -74,7 +83,7 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         {
