@@ -230,12 +230,16 @@ function dealFor(writer: number, index: number): DealBody {
   return deal;
 }
 
-/** Every credit a deal body implies: primary shares (owner 100% without splits) and overlays, exact. */
+/**
+ * Every credit a deal body implies: primary shares (owner 100% without splits) and overlays, exact. A deal sent
+ * without overlays rolls up: each primary payee's manager and the VP above them get 100% overlay credit, once each.
+ */
 function creditsOf(deal: DealBody): { payeeId: string; kind: 'primary' | 'overlay'; amount: Decimal }[] {
   const primary = deal.splits ?? [{ payeeId: deal.ownerPayeeId, sharePercent: '100' }];
+  const rolledUp = [...new Set(primary.flatMap((split) => [managerOf(split.payeeId), VP]))].map((payeeId) => ({ payeeId, sharePercent: '100', role: 'manager' }));
   return [
     ...primary.map((split) => ({ payeeId: split.payeeId, kind: 'primary' as const, amount: new Decimal(deal.amount).times(split.sharePercent).div(100) })),
-    ...(deal.overlays ?? []).map((overlay) => ({ payeeId: overlay.payeeId, kind: 'overlay' as const, amount: new Decimal(deal.amount).times(overlay.sharePercent).div(100) })),
+    ...(deal.overlays ?? rolledUp).map((overlay) => ({ payeeId: overlay.payeeId, kind: 'overlay' as const, amount: new Decimal(deal.amount).times(overlay.sharePercent).div(100) })),
   ];
 }
 

@@ -141,8 +141,8 @@ describe('attainment read model', () => {
     const amended = await amendDeal(ledger.store, { dealId: 'd-1', amount: '1500', reason: 'More seats' }, context());
     await settle(amended.position);
     expect(await bookings('ada', '2026-Q1')).toMatchObject({ creditedAmount: '1233.33', attainmentPercent: '12.33', dealsCounted: 2 });
-    // Grace's overlay is on d-1 only.
-    expect(await bookings('grace', '2026')).toMatchObject({ creditedAmount: '1500', attainmentPercent: '1.50', dealsCounted: 1 });
+    // Grace's overlay is given on d-1 and rolled up to her, ada's manager, on d-2 (closed without overlays).
+    expect(await bookings('grace', '2026')).toMatchObject({ creditedAmount: '1833.33', attainmentPercent: '1.83', dealsCounted: 2 });
 
     const moved = await amendDeal(ledger.store, { dealId: 'd-1', closeDate: '2026-04-02', reason: 'Signed in April' }, context());
     await settle(moved.position);

@@ -2,7 +2,7 @@ import type { EventStore } from '#lib/event-store/event-store.port.js';
 import type { CommandContext } from '#lib/shared/application/command-context.js';
 import { handleCommand, type CommandOutcome } from '#lib/shared/application/handle-command.js';
 import { foldEvents } from '#lib/shared/domain/decider.js';
-import { payeeExists } from '#lib/organization/application/payee-commands.js';
+import { loadPayee, payeeExists } from '#lib/organization/application/payee-commands.js';
 import {
   MAX_PAYEES_PER_SPLIT_LIST,
   dealDecider,
@@ -14,15 +14,20 @@ import {
   type DealEvent,
   type DealState,
 } from '../domain/deal.decider.js';
+import type { ReportingLines } from '../domain/roll-up.js';
 
 /**
  * What the HTTP layer (and the CRM consumer) calls to record deals and their credits. Each function checks
  * which referenced payees exist, passes that into the command, and appends to `deal-<dealId>` with the
  * expected revision. Rejections are DomainErrors with stable codes (DEAL.*, CREDIT.*, VALIDATION.*).
+ *
+ * Credit without an explicit overlay list rolls up to the primary payees' managers on the credit date: the handler
+ * looks up their reporting lines (every manager any of them ever had, up the chain) and the decider picks the
+ * chain in force on the date.
  */
 
-export type CloseDealWonInput = Omit<CloseDealWon, 'type' | 'knownPayeeIds'>;
-export type AllocateCreditsInput = Omit<AllocateCredits, 'type' | 'knownPayeeIds'>;
+export type CloseDealWonInput = Omit<CloseDealWon, 'type' | 'knownPayeeIds' | 'reportingLines'>;
+export type AllocateCreditsInput = Omit<AllocateCredits, 'type' | 'knownPayeeIds' | 'reportingLines'>;
 export type AmendDealInput = Omit<AmendDeal, 'type'>;
 export type CancelDealInput = Omit<CancelDeal, 'type'>;
 
@@ -42,6 +47,44 @@ async function knownPayeesAmong(store: EventStore, candidates: readonly unknown[
 const payeeIdsOf = (splits: unknown): unknown[] =>
   Array.isArray(splits) ? splits.slice(0, MAX_PAYEES_PER_SPLIT_LIST + 1).map((split) => (split as { payeeId?: unknown } | null)?.payeeId) : [];
 
+/** More payees than this in one deal's reporting lines is a data error; the walk stops there. */
+const MAX_REPORTING_LINES = 256;
+
+/**
+ * The dated manager history of each primary payee and of every manager those histories name, up the chain, read
+ * level by level. Returns the lines and the payees found onboarded along the way.
+ */
+async function reportingLinesOf(store: EventStore, primaryPayeeIds: readonly unknown[]): Promise<{ reportingLines: ReportingLines; found: string[] }> {
+  const reportingLines: Record<string, ReportingLines[string]> = {};
+  const visited = new Set<string>();
+  let level = [...new Set(primaryPayeeIds.filter((payeeId): payeeId is string => typeof payeeId === 'string'))];
+  while (level.length > 0 && visited.size < MAX_REPORTING_LINES) {
+    level = level.slice(0, MAX_REPORTING_LINES - visited.size);
+    for (const payeeId of level) visited.add(payeeId);
+    const payees = await Promise.all(level.map((payeeId) => loadPayee(store, payeeId)));
+    const next = new Set<string>();
+    payees.forEach((payee, index) => {
+      if (payee.status !== 'onboarded') return;
+      reportingLines[level[index]] = payee.managerHistory;
+      for (const entry of payee.managerHistory) if (entry.value !== null && !visited.has(entry.value)) next.add(entry.value);
+    });
+    level = [...next];
+  }
+  return { reportingLines, found: Object.keys(reportingLines) };
+}
+
+/** Without overlays, the roll-up needs the primary payees' reporting lines; with them, nothing more is read. */
+async function lookUps(
+  store: EventStore,
+  candidates: readonly unknown[],
+  primaryPayeeIds: readonly unknown[],
+  overlays: unknown,
+): Promise<{ knownPayeeIds: string[]; reportingLines?: ReportingLines }> {
+  if (overlays !== undefined) return { knownPayeeIds: await knownPayeesAmong(store, candidates) };
+  const [known, lines] = await Promise.all([knownPayeesAmong(store, candidates), reportingLinesOf(store, primaryPayeeIds)]);
+  return { knownPayeeIds: [...new Set([...known, ...lines.found])], reportingLines: lines.reportingLines };
+}
+
 export async function closeDealWon(store: EventStore, input: CloseDealWonInput, context: CommandContext): Promise<CommandOutcome<DealState>> {
   const command: CloseDealWon = {
     type: 'CloseDealWon',
@@ -56,7 +99,12 @@ export async function closeDealWon(store: EventStore, input: CloseDealWonInput, 
     ...(input.primarySplits !== undefined ? { primarySplits: input.primarySplits } : {}),
     ...(input.overlays !== undefined ? { overlays: input.overlays } : {}),
     ...(input.creditDate !== undefined ? { creditDate: input.creditDate } : {}),
-    knownPayeeIds: await knownPayeesAmong(store, [input.ownerPayeeId, ...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)]),
+    ...(await lookUps(
+      store,
+      [input.ownerPayeeId, ...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)],
+      input.primarySplits === undefined ? [input.ownerPayeeId] : payeeIdsOf(input.primarySplits),
+      input.overlays,
+    )),
   };
   return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
 }
@@ -68,7 +116,7 @@ export async function allocateCredits(store: EventStore, input: AllocateCreditsI
     primarySplits: input.primarySplits,
     ...(input.overlays !== undefined ? { overlays: input.overlays } : {}),
     ...(input.creditDate !== undefined ? { creditDate: input.creditDate } : {}),
-    knownPayeeIds: await knownPayeesAmong(store, [...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)]),
+    ...(await lookUps(store, [...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)], payeeIdsOf(input.primarySplits), input.overlays)),
   };
   return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
 }

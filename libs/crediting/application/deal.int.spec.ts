@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { onboardPayee } from '#lib/organization/application/payee-commands.js';
+import { changePayeeManager, onboardPayee } from '#lib/organization/application/payee-commands.js';
 import { openLedgerHarness, type LedgerHarness } from '#lib/shared/testing/ledger-harness.js';
 import { testCommandContext } from '#lib/shared/testing/test-command-context.js';
 import { createTempDir } from '#lib/shared/testing/temp-dir.js';
@@ -63,6 +63,35 @@ describe('deal commands', () => {
     expect(outcome.events.map((event) => event.type)).toEqual(['DealClosedWon', 'CreditsAllocated']);
     const state = await loadDeal(ledger.store, 'd-1');
     expect(state.status === 'won' && state.credits.map((credit) => [credit.creditId, credit.amounts])).toEqual([['d-1:ada:primary', { bookings: '1000' }]]);
+  });
+});
+
+describe('roll-up credit', () => {
+  const overlaysOf = async (dealId: string) => {
+    const state = await loadDeal(ledger.store, dealId);
+    return state.status === 'won' ? state.credits.filter((credit) => credit.kind === 'overlay').map((credit) => [credit.payeeId, credit.role, credit.sharePercent]) : null;
+  };
+
+  it('credits the managers above the primary payees as the payee streams say they stood on the credit date', async () => {
+    await onboardPayee(ledger.store, { payeeId: 'linus', name: 'linus', managerId: null, territory: 'EMEA', currency: 'EUR', startDate: '2026-01-01' }, testCommandContext());
+    await changePayeeManager(ledger.store, { payeeId: 'grace', managerId: 'linus', effectiveDate: '2026-01-01' }, testCommandContext());
+    await changePayeeManager(ledger.store, { payeeId: 'ada', managerId: 'grace', effectiveDate: '2026-01-01' }, testCommandContext());
+    // Recorded now, effective from March: deals credited before March still roll up to grace.
+    await changePayeeManager(ledger.store, { payeeId: 'ada', managerId: 'bob', effectiveDate: '2026-03-01' }, testCommandContext());
+
+    await closeDealWon(ledger.store, deal('d-1'), testCommandContext());
+    expect(await overlaysOf('d-1')).toEqual([
+      ['grace', 'manager', '100'],
+      ['linus', 'manager', '100'],
+    ]);
+    await closeDealWon(ledger.store, deal('d-2', { closeDate: '2026-03-10' }), testCommandContext());
+    expect(await overlaysOf('d-2')).toEqual([['bob', 'manager', '100']]);
+    await closeDealWon(ledger.store, deal('d-3', { overlays: [] }), testCommandContext());
+    expect(await overlaysOf('d-3')).toEqual([]);
+
+    // Re-allocating without overlays rolls up again, on the new credit date.
+    await allocateCredits(ledger.store, { dealId: 'd-1', primarySplits: [{ payeeId: 'ada', sharePercent: '100' }], creditDate: '2026-03-02' }, testCommandContext());
+    expect(await overlaysOf('d-1')).toEqual([['bob', 'manager', '100']]);
   });
 });
 

@@ -10,6 +10,7 @@ import {
   requireMeasure,
   requireText,
 } from '#lib/organization/domain/field-rules.js';
+import { rollUpOverlays, type ReportingLines } from './roll-up.js';
 
 /**
  * Glossary
@@ -18,6 +19,8 @@ import {
  * - Credit: the part of a deal that counts for one payee. Primary credit is split among payees by shares that
  *   sum to exactly 100%; overlay credit (a manager, a specialist) comes on top and reduces nobody's share.
  * - Credit date: the date that decides which period a credit counts in; the close date unless given.
+ * - Roll-up: without an explicit overlay list, every manager above each primary payee on the credit date gets
+ *   100% overlay credit as 'manager' (roll-up.ts). An explicit list, even an empty one, is used as given.
  * - Credit amount = measure amount x share / 100 at full precision. Nothing is rounded here: rounding happens
  *   once per statement line, later.
  *
@@ -73,10 +76,13 @@ export type CloseDealWon = {
   measures?: Record<string, string>;
   /** Default: the owner gets 100% primary credit. */
   primarySplits?: PrimarySplit[];
+  /** Default: the roll-up of the primary payees' managers on the credit date; [] for no overlay credit. */
   overlays?: OverlaySplit[];
   /** Default: the close date. */
   creditDate?: string;
   knownPayeeIds: KnownPayees;
+  /** The primary payees' reporting lines; required when overlays are not given (the roll-up reads them). */
+  reportingLines?: ReportingLines;
 };
 
 export type AmendDeal = {
@@ -100,10 +106,13 @@ export type AllocateCredits = {
   type: 'AllocateCredits';
   dealId: string;
   primarySplits: PrimarySplit[];
+  /** Default: the roll-up of the primary payees' managers on the credit date; [] for no overlay credit. */
   overlays?: OverlaySplit[];
   /** Default: the close date (and it then follows the close date when an amendment moves it). */
   creditDate?: string;
   knownPayeeIds: KnownPayees;
+  /** The primary payees' reporting lines; required when overlays are not given (the roll-up reads them). */
+  reportingLines?: ReportingLines;
 };
 
 export type DealCommand = CloseDealWon | AmendDeal | CancelDeal | AllocateCredits;
@@ -282,13 +291,17 @@ function rejectDuplicatePayees(payeeIds: readonly string[], field: string): void
   });
 }
 
-/** Validates splits and overlays and returns the allocation they make. */
+/**
+ * Validates splits and overlays and returns the allocation they make. Without overlays (undefined, not []), the
+ * overlays are the roll-up of the primary payees' managers on the credit date.
+ */
 function buildAllocation(
   primarySplitsInput: unknown,
   overlaysInput: unknown,
   creditDateInput: string | undefined,
   closeDate: string,
   knownPayeeIds: KnownPayees,
+  reportingLines: ReportingLines | undefined,
 ): CreditAllocation {
   const primarySplits = requireList(primarySplitsInput, 'primarySplits').map((split, index) => {
     const field = `primarySplits[${index}]`;
@@ -297,7 +310,7 @@ function buildAllocation(
     requireShare(sharePercent, `${field}.sharePercent`);
     return { payeeId: payeeId as string, sharePercent: sharePercent as string };
   });
-  const overlays = requireList(overlaysInput ?? [], 'overlays').map((overlay, index) => {
+  const explicitOverlays = overlaysInput === undefined ? null : requireList(overlaysInput, 'overlays').map((overlay, index) => {
     const field = `overlays[${index}]`;
     const { payeeId, sharePercent, role } = (overlay ?? {}) as Partial<OverlaySplit>;
     requireIdentifier(payeeId, `${field}.payeeId`);
@@ -306,13 +319,21 @@ function buildAllocation(
     return { payeeId: payeeId as string, sharePercent: sharePercent as string, role: role as string };
   });
   rejectDuplicatePayees(primarySplits.map((split) => split.payeeId), 'primarySplits');
-  rejectDuplicatePayees(overlays.map((overlay) => overlay.payeeId), 'overlays');
+  if (explicitOverlays !== null) rejectDuplicatePayees(explicitOverlays.map((overlay) => overlay.payeeId), 'overlays');
 
   const total = primarySplits.reduce((sum, split) => sum.plus(split.sharePercent), new Money(0));
   if (!total.equals(ONE_HUNDRED)) {
     throw validationError('CREDIT.SHARES_NOT_100', `Primary shares sum to ${total.toFixed()}%, not 100%`, [
       { field: 'primarySplits', message: `shares must sum to exactly 100, they sum to ${total.toFixed()}` },
     ]);
+  }
+
+  const creditDateGiven = creditDateInput !== undefined;
+  const creditDate = creditDateGiven ? requireIsoDate(creditDateInput, 'creditDate') : closeDate;
+  let overlays = explicitOverlays;
+  if (overlays === null) {
+    if (reportingLines === undefined) throw new Error('Overlays were not given and no reporting lines were looked up for the roll-up');
+    overlays = rollUpOverlays(primarySplits.map((split) => split.payeeId), creditDate, reportingLines);
   }
 
   const known = new Set(knownPayeeIds);
@@ -323,9 +344,6 @@ function buildAllocation(
     .filter(({ payeeId }) => !known.has(payeeId))
     .map(({ payeeId, field }) => ({ field, message: `payee ${payeeId} is not onboarded` }));
   if (unknown.length > 0) throw unknownPayeeError(unknown);
-
-  const creditDateGiven = creditDateInput !== undefined;
-  const creditDate = creditDateGiven ? requireIsoDate(creditDateInput, 'creditDate') : closeDate;
   return { primarySplits, overlays, creditDate, creditDateGiven };
 }
 
@@ -386,6 +404,7 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
         command.creditDate,
         closeDate,
         command.knownPayeeIds,
+        command.reportingLines,
       );
       const facts: DealFacts = { dealId, ownerPayeeId, amount: command.amount, currency, closeDate, product, dealType, measures, measuresGiven };
       return [
@@ -395,7 +414,14 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
     }
     case 'AllocateCredits': {
       const deal = requireNotCancelled(requireExisting(state, command.dealId));
-      const allocation = buildAllocation(command.primarySplits, command.overlays, command.creditDate, deal.closeDate, command.knownPayeeIds);
+      const allocation = buildAllocation(
+        command.primarySplits,
+        command.overlays,
+        command.creditDate,
+        deal.closeDate,
+        command.knownPayeeIds,
+        command.reportingLines,
+      );
       const credits = deriveCredits(deal, allocation);
       if (sameJson(credits, deal.credits) && sameJson(allocation, deal.allocation)) return [];
       return [{ type: 'CreditsAllocated', data: { dealId: deal.dealId, ...allocation, credits, previousCredits: deal.credits } }];

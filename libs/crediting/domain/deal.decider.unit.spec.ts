@@ -25,6 +25,8 @@ const closeDeal: CloseDealWon = {
   product: 'Ledger Pro',
   dealType: 'new_business',
   knownPayeeIds,
+  // The owner reports to no one: no roll-up overlays (the roll-up has its own specifications below).
+  reportingLines: {},
 };
 
 const dealClosed: DealClosedWon = {
@@ -79,6 +81,7 @@ const splitAllocation: AllocateCredits = {
   ],
   overlays: [{ payeeId: 'grace', sharePercent: '100', role: 'manager' }],
   knownPayeeIds,
+  reportingLines: {},
 };
 
 const splitAllocated: CreditsAllocated = {
@@ -436,5 +439,89 @@ describe('deal decider: CancelDeal', () => {
 
   it('rejects a missing reason', () => {
     given([dealClosed, ownerAllocated]).when({ ...cancel, reason: '  ' }).thenThrows('VALIDATION.TEXT');
+  });
+});
+
+describe('deal decider: roll-up credit to managers when no overlays are given', () => {
+  // ada reports to grace until 2026-03-01, then to sam; grace and sam report to linus; bob reports to sam.
+  const reportingLines = {
+    ada: [
+      { value: 'grace', effectiveDate: '2026-01-01' },
+      { value: 'sam', effectiveDate: '2026-03-01' },
+    ],
+    bob: [{ value: 'sam', effectiveDate: '2026-01-01' }],
+    grace: [{ value: 'linus', effectiveDate: '2025-01-01' }],
+    sam: [{ value: 'linus', effectiveDate: '2025-01-01' }],
+    linus: [{ value: null, effectiveDate: '2025-01-01' }],
+  };
+  const known = ['ada', 'bob', 'grace', 'sam', 'linus'];
+  const manager = (payeeId: string) => ({ payeeId, sharePercent: '100', role: 'manager' });
+  const allocatedOf = (events: DealEvent[]) => (events.find((event) => event.type === 'CreditsAllocated') as CreditsAllocated).data;
+  const closedWith = (change: Partial<CloseDealWon>) => allocatedOf(dealDecider.decide({ ...closeDeal, knownPayeeIds: known, reportingLines, ...change }, dealDecider.initialState()));
+
+  it("credits every manager above the owner, as the chain stood on the close date, 100% each", () => {
+    given([])
+      .when({ ...closeDeal, knownPayeeIds: known, reportingLines })
+      .then([
+        dealClosed,
+        {
+          type: 'CreditsAllocated',
+          data: {
+            ...ownerAllocated.data,
+            overlays: [manager('grace'), manager('linus')],
+            credits: [
+              credit('ada', 'primary', '100', { bookings: '1000' }),
+              credit('grace', 'overlay', '100', { bookings: '1000' }),
+              credit('linus', 'overlay', '100', { bookings: '1000' }),
+            ],
+          },
+        },
+      ]);
+  });
+
+  it('follows the chain on the credit date, not the close date or today', () => {
+    expect(closedWith({ creditDate: '2026-03-01' }).overlays).toEqual([manager('sam'), manager('linus')]);
+    expect(closedWith({ closeDate: '2026-02-28' }).overlays).toEqual([manager('grace'), manager('linus')]);
+  });
+
+  it('credits each manager once across a split, in the order the chains name them', () => {
+    const primarySplits = [
+      { payeeId: 'ada', sharePercent: '50' },
+      { payeeId: 'bob', sharePercent: '50' },
+    ];
+    expect(closedWith({ primarySplits }).overlays).toEqual([manager('grace'), manager('linus'), manager('sam')]);
+  });
+
+  it('gives no overlay to a manager who holds primary credit on the deal, but still credits the managers above', () => {
+    const primarySplits = [
+      { payeeId: 'ada', sharePercent: '50' },
+      { payeeId: 'grace', sharePercent: '50' },
+    ];
+    expect(closedWith({ primarySplits }).overlays).toEqual([manager('linus')]);
+  });
+
+  it('credits no one when the overlays are given as an empty list', () => {
+    expect(closedWith({ overlays: [] }).overlays).toEqual([]);
+  });
+
+  it('uses given overlays as they are, without adding the roll-up', () => {
+    const overlays = [{ payeeId: 'bob', sharePercent: '10', role: 'specialist' }];
+    expect(closedWith({ overlays }).overlays).toEqual(overlays);
+  });
+
+  it('rolls up on AllocateCredits too: on the deal close date, or on the credit date given', () => {
+    const state = dealDecider.evolve(dealDecider.evolve(dealDecider.initialState(), dealClosed), ownerAllocated);
+    const allocate = { ...splitAllocation, overlays: undefined, knownPayeeIds: known, reportingLines };
+    expect(allocatedOf(dealDecider.decide(allocate, state)).overlays).toEqual([manager('grace'), manager('linus'), manager('sam')]);
+    expect(allocatedOf(dealDecider.decide({ ...allocate, creditDate: '2026-04-01' }, state)).overlays).toEqual([manager('sam'), manager('linus')]);
+  });
+
+  it('rejects a rolled-up manager the handler did not find onboarded', () => {
+    const error = given([]).when({ ...closeDeal, knownPayeeIds: ['ada'], reportingLines }).thenThrows('CREDIT.UNKNOWN_PAYEE', 'not_found');
+    expect(error.fields.map((field) => field.field)).toEqual(['overlays[0].payeeId', 'overlays[1].payeeId']);
+  });
+
+  it('fails loudly when a caller left out both the overlays and the reporting lines', () => {
+    expect(() => dealDecider.decide({ ...closeDeal, reportingLines: undefined }, dealDecider.initialState())).toThrow('no reporting lines');
   });
 });
