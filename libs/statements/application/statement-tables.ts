@@ -75,16 +75,16 @@ export async function createStatementTables(transaction: ReadModelTransaction): 
       PRIMARY KEY (plan_id, version)
     )`,
     `CREATE TABLE IF NOT EXISTS statement_assignments (
-      assignment_id   TEXT PRIMARY KEY,
       payee_id        TEXT NOT NULL,
+      assignment_id   TEXT NOT NULL,
       plan_id         TEXT NOT NULL,
       effective_from  TEXT NOT NULL,
       effective_until TEXT,
       event_id        TEXT NOT NULL,
-      position        INTEGER NOT NULL
+      position        INTEGER NOT NULL,
+      PRIMARY KEY (payee_id, assignment_id)
     )`,
     'CREATE INDEX IF NOT EXISTS statement_assignments_plan ON statement_assignments (plan_id, payee_id)',
-    'CREATE INDEX IF NOT EXISTS statement_assignments_payee ON statement_assignments (payee_id)',
     `CREATE TABLE IF NOT EXISTS statement_quotas (
       payee_id  TEXT NOT NULL,
       period_id TEXT NOT NULL,

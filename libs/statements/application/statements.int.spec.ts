@@ -89,7 +89,8 @@ async function onboard(...payeeIds: string[]): Promise<void> {
 
 async function onPlan(planVersion = monthlyPlan(), ...payeeIds: string[]): Promise<void> {
   await publishPlanVersion(ledger.store, planVersion);
-  for (const payeeId of payeeIds) await assignPlan(ledger.store, { assignmentId: `${payeeId}-${planVersion.planId}`, payeeId, planId: planVersion.planId, effectiveFrom: '2026-01-01' });
+  // Assignment ids are unique per payee only, as the plans context makes them.
+  for (const payeeId of payeeIds) await assignPlan(ledger.store, { assignmentId: `${planVersion.planId}@2026-01-01`, payeeId, planId: planVersion.planId, effectiveFrom: '2026-01-01' });
 }
 
 const deal = (overrides: Partial<CloseDealWonInput> & { dealId: string }): CloseDealWonInput => ({
@@ -247,7 +248,7 @@ describe('statements read model', () => {
     expect((await statement('ada', '2026-Q1')).lines.map((line) => `${line.planVersionId} ${line.amount}`)).toEqual(['ae-2026-v1 1000.00', 'ae-2026-v2 1200.00']);
 
     // The assignment ends on 1 March: the March credit is no longer on any plan.
-    await endAssignment(ledger.store, { assignmentId: 'ada-ae-2026', payeeId: 'ada', planId: 'ae-2026', effectiveUntil: '2026-03-01' });
+    await endAssignment(ledger.store, { assignmentId: 'ae-2026@2026-01-01', payeeId: 'ada', planId: 'ae-2026', effectiveUntil: '2026-03-01' });
     const ended = await statement('ada', '2026-Q1');
     expect(ended.lines.map((line) => line.amount)).toEqual(['1000.00']);
     expect(await statement('ada', '2026-03')).toMatchObject({ heldCredits: [expect.objectContaining({ creditId: 'D-2:ada:primary', reason: 'NO_PLAN_ASSIGNED' })] });

@@ -185,8 +185,11 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     }
   }
 
+  // Assignment ids are unique per payee (the plans context derives them from plan and start date).
+  const assignmentKey = (payeeId: string, assignmentId: string): string => `${payeeId}|${assignmentId}`;
+
   function setAssignment(record: AssignmentRecord): void {
-    assignmentRecords.set(record.assignmentId, record);
+    assignmentRecords.set(assignmentKey(record.payeeId, record.assignmentId), record);
     let ofPayee = assignmentRecordsByPayee.get(record.payeeId);
     if (ofPayee === undefined) {
       ofPayee = new Map();
@@ -392,17 +395,17 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
         const { assignmentId, payeeId, planId, effectiveFrom, effectiveUntil } = event.data;
         const record: AssignmentRecord = { assignmentId, payeeId, planId, effectiveFrom, effectiveUntil };
         setAssignment(record);
-        batch.assignments.set(record.assignmentId, [record.assignmentId, record.payeeId, record.planId, record.effectiveFrom, record.effectiveUntil, event.eventId, event.position]);
+        batch.assignments.set(assignmentKey(payeeId, assignmentId), [record.assignmentId, record.payeeId, record.planId, record.effectiveFrom, record.effectiveUntil, event.eventId, event.position]);
         batch.assignmentsChanged = true;
         restructure(record.payeeId, record.effectiveFrom);
         return;
       }
       case 'PlanAssignmentEnded': {
-        const existing = assignmentRecords.get(event.data.assignmentId);
+        const existing = assignmentRecords.get(assignmentKey(event.data.payeeId, event.data.assignmentId));
         if (existing === undefined) return;
         const record: AssignmentRecord = { ...existing, effectiveUntil: event.data.effectiveUntil };
         setAssignment(record);
-        batch.assignments.set(record.assignmentId, [record.assignmentId, record.payeeId, record.planId, record.effectiveFrom, record.effectiveUntil, event.eventId, event.position]);
+        batch.assignments.set(assignmentKey(record.payeeId, record.assignmentId), [record.assignmentId, record.payeeId, record.planId, record.effectiveFrom, record.effectiveUntil, event.eventId, event.position]);
         batch.assignmentsChanged = true;
         // Shortened or extended, the assignment changed from the earlier of its old and new end.
         restructure(record.payeeId, existing.effectiveUntil === null ? record.effectiveUntil! : earlierDate(existing.effectiveUntil, event.data.effectiveUntil));
@@ -460,7 +463,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       transaction,
       'INSERT INTO statement_assignments (assignment_id, payee_id, plan_id, effective_from, effective_until, event_id, position)',
       [...batch.assignments.values()],
-      `ON CONFLICT (assignment_id) DO UPDATE SET effective_until = excluded.effective_until, event_id = excluded.event_id, position = excluded.position`,
+      `ON CONFLICT (payee_id, assignment_id) DO UPDATE SET effective_until = excluded.effective_until, event_id = excluded.event_id, position = excluded.position`,
     );
     await insertRows(
       transaction,
@@ -726,7 +729,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   return {
     name: STATEMENTS_PROJECTION_NAME,
-    version: 1,
+    version: 2,
     counts,
     filter: { eventTypes: STATEMENT_SOURCE_EVENT_TYPES },
     tables: STATEMENT_TABLES,

@@ -1,12 +1,11 @@
-import type { DomainEvent } from '#lib/shared/domain/decider.js';
-import type { PlanVersionInput } from '#lib/commissions/domain/commission-plan.js';
+import type { PlanAssigned, PlanAssignmentEnded, PlanDraftRevised, PlanVersionDrafted, PlanVersionPublished } from '#lib/plans/domain/index.js';
+import type { FxRateRecorded } from '#lib/fx/domain/index.js';
 import type { DealEvent } from '#lib/crediting/domain/deal.decider.js';
 import type { PayeeOnboarded, QuotaSet } from '#lib/organization/domain/payee.decider.js';
 
 /**
- * The events a commission statement is made from, as this read model reads them. Deal and payee events are the
- * crediting and organization contexts' own types; plan, assignment and FX events are the plans and FX contexts'
- * published contract, restated here so the statements read model depends on the contract, not on their code.
+ * The events a commission statement is made from, as this read model reads them: the contracts the crediting,
+ * organization, plans and FX contexts publish.
  *
  * Streams:
  * - `plan-<planId>`: a plan's versions. Drafts feed plan modelling only; statements use published versions.
@@ -15,24 +14,13 @@ import type { PayeeOnboarded, QuotaSet } from '#lib/organization/domain/payee.de
  * - `payee-<payeeId>` (quotas) and `deal-<dealId>` (credits).
  */
 
-export const planStreamId = (planId: string): string => `plan-${planId}`;
-export const planAssignmentsStreamId = (payeeId: string): string => `plan-assignments-${payeeId}`;
-export const fxStreamId = (fromCurrency: string, toCurrency: string): string => `fx-${fromCurrency}-${toCurrency}`;
+export { planStreamId, planAssignmentsStreamId } from '#lib/plans/domain/index.js';
+export { fxStreamId } from '#lib/fx/domain/index.js';
 
-export type PlanVersionDrafted = DomainEvent<'PlanVersionDrafted', { planId: string; version: number; planVersion: PlanVersionInput }>;
-export type PlanDraftRevised = DomainEvent<'PlanDraftRevised', { planId: string; version: number; planVersion: PlanVersionInput }>;
-export type PlanVersionPublished = DomainEvent<'PlanVersionPublished', { planId: string; version: number; planVersion: PlanVersionInput }>;
 export type PlanEvent = PlanVersionDrafted | PlanDraftRevised | PlanVersionPublished;
-
-export type PlanAssigned = DomainEvent<
-  'PlanAssigned',
-  { assignmentId: string; payeeId: string; planId: string; effectiveFrom: string; effectiveUntil: string | null }
->;
-export type PlanAssignmentEnded = DomainEvent<'PlanAssignmentEnded', { assignmentId: string; payeeId: string; planId: string; effectiveUntil: string }>;
 export type AssignmentEvent = PlanAssigned | PlanAssignmentEnded;
 
-/** Units of `toCurrency` for one unit of `fromCurrency` on `date`. */
-export type FxRateRecorded = DomainEvent<'FxRateRecorded', { fromCurrency: string; toCurrency: string; date: string; rate: string }>;
+export type { PlanAssigned, PlanAssignmentEnded, PlanDraftRevised, PlanVersionDrafted, PlanVersionPublished, FxRateRecorded };
 
 export type StatementSourceEvent = DealEvent | PayeeOnboarded | QuotaSet | PlanEvent | AssignmentEvent | FxRateRecorded;
 
