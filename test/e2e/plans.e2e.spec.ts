@@ -41,8 +41,8 @@ describe('plans, assignments and FX rates over HTTP', () => {
 
   beforeAll(async () => {
     ledger = await startLedgerTestApp();
-    for (const [payeeId, startDate] of [['P-1', '2026-01-01'], ['P-2', '2026-01-01'], ['P-3', '2025-06-01']]) {
-      await ledger.http.post('/payees').set(json).send({ payeeId, name: `Payee ${payeeId}`, territory: 'EMEA', currency: 'USD', startDate }).expect(201);
+    for (const [payeeId, startDate, currency] of [['P-1', '2026-01-01', 'USD'], ['P-2', '2026-01-01', 'USD'], ['P-3', '2025-06-01', 'USD'], ['P-EUR', '2026-01-01', 'EUR']]) {
+      await ledger.http.post('/payees').set(json).send({ payeeId, name: `Payee ${payeeId}`, territory: 'EMEA', currency, startDate }).expect(201);
     }
   });
 
@@ -252,6 +252,7 @@ describe('plans, assignments and FX rates over HTTP', () => {
       { name: 'an assignment before the plan is in force', method: 'post', path: '/payees/P-3/plan-assignments', body: { planId: 'ae-2026', effectiveFrom: '2025-12-01' }, status: 400, code: 'ASSIGNMENT.BEFORE_PLAN_EFFECTIVE', field: 'effectiveFrom' },
       { name: 'an assignment ending before it starts', method: 'post', path: '/payees/P-2/plan-assignments', body: { planId: 'ae-2026', effectiveFrom: '2026-03-01', effectiveUntil: '2026-02-01' }, status: 400, code: 'ASSIGNMENT.RANGE_EMPTY', field: 'effectiveUntil' },
       { name: 'an assignment before the payee starts', method: 'post', path: '/payees/P-2/plan-assignments', body: { planId: 'ae-2026', effectiveFrom: '2025-12-01' }, status: 400, code: 'ASSIGNMENT.BEFORE_PAYEE_START', field: 'effectiveFrom' },
+      { name: "a plan in another currency than the payee's", method: 'post', path: '/payees/P-EUR/plan-assignments', body: { planId: 'ae-2026', effectiveFrom: '2026-01-01' }, status: 400, code: 'ASSIGNMENT.CURRENCY_MISMATCH', field: 'planId' },
       { name: 'ending an unknown assignment', method: 'post', path: '/payees/P-2/plan-assignments/ae-2026@2026-01-01/end', body: { effectiveUntil: '2026-06-01' }, status: 404, code: 'ASSIGNMENT.NOT_FOUND' },
       { name: 'an FX rate of zero', method: 'post', path: '/fx-rates', body: { fromCurrency: 'EUR', toCurrency: 'USD', date: '2026-03-20', rate: '0' }, status: 400, code: 'FX.RATE_NOT_POSITIVE', field: 'rate' },
       { name: 'a negative FX rate', method: 'post', path: '/fx-rates', body: { fromCurrency: 'EUR', toCurrency: 'USD', date: '2026-03-20', rate: '-1.08' }, status: 400, code: 'FX.RATE_NOT_POSITIVE', field: 'rate' },

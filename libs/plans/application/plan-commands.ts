@@ -77,13 +77,13 @@ export async function publishPlanVersion(store: EventStore, input: PublishPlanVe
 
 async function lookUpPayee(store: EventStore, payeeId: string): Promise<PayeeLookup> {
   const payee = await loadPayee(store, payeeId);
-  return payee.status === 'onboarded' ? { found: true, startDate: payee.startDate } : PAYEE_NOT_FOUND;
+  return payee.status === 'onboarded' ? { found: true, startDate: payee.startDate, currency: payee.currency } : PAYEE_NOT_FOUND;
 }
 
 async function lookUpPlan(store: EventStore, planId: string): Promise<PlanLookup> {
   const plan = await loadPlan(store, planId);
   if (plan.status === 'none') return PLAN_NOT_FOUND;
-  return { found: true, publishedVersions: publishedVersions(plan).map(({ version, effectiveFrom }) => ({ version, effectiveFrom })) };
+  return { found: true, publishedVersions: publishedVersions(plan).map(({ version, effectiveFrom, currency }) => ({ version, effectiveFrom, currency })) };
 }
 
 export async function assignPlan(store: EventStore, input: AssignPlanInput, context: CommandContext): Promise<CommandOutcome<PlanAssignmentsState>> {

@@ -9,6 +9,8 @@ import { validateAssignment } from '#lib/commissions/domain/index.js';
  *   (exclusive; null while open). A credit is priced under the plan assigned to its payee on its credit date,
  *   by the plan version in force on that date.
  * - A payee is on one plan at a time: assignments of one payee never overlap, whatever their plans.
+ * - The plan's currency is the payee's: quotas are set in the payee's currency and a statement measures
+ *   attainment in the plan's, so a plan in another currency would compare amounts in different units.
  * - Ending an assignment sets (or moves) its `effectiveUntil`; the assignment and its history stay.
  *
  * Stream: `plan-assignments-<payeeId>`, one per payee, so the no-overlap rule is checked under one expected
@@ -23,18 +25,19 @@ export const assignmentIdOf = (planId: string, effectiveFrom: string): string =>
 /** What the handler found in the payee's stream; the decider cannot read other streams. */
 export interface PayeeLookup {
   found: boolean;
-  /** The payee's start date; null when not found. */
+  /** The payee's start date and pay currency; null when not found. */
   startDate: string | null;
+  currency: string | null;
 }
 
 /** What the handler found in the plan's stream. */
 export interface PlanLookup {
   found: boolean;
-  /** Published versions' numbers and effective dates (drafts are not listed). */
-  publishedVersions: readonly { version: number; effectiveFrom: string }[];
+  /** Published versions' numbers, effective dates and currency (drafts are not listed). */
+  publishedVersions: readonly { version: number; effectiveFrom: string; currency: string }[];
 }
 
-export const PAYEE_NOT_FOUND: PayeeLookup = { found: false, startDate: null };
+export const PAYEE_NOT_FOUND: PayeeLookup = { found: false, startDate: null, currency: null };
 export const PLAN_NOT_FOUND: PlanLookup = { found: false, publishedVersions: [] };
 
 export type AssignPlan = {
@@ -126,6 +129,12 @@ function decide(command: PlanAssignmentCommand, state: PlanAssignmentsState): Pl
         // Credits between the two dates would find no version in force and be held.
         throw validationError('ASSIGNMENT.BEFORE_PLAN_EFFECTIVE', `Plan ${planId} has no version in force before ${firstEffective}`, [
           { field: 'effectiveFrom', message: `must be on or after ${firstEffective}, when the plan's first published version takes effect` },
+        ]);
+      }
+      const otherCurrency = command.plan.publishedVersions.find((version) => command.payee.currency !== null && version.currency !== command.payee.currency);
+      if (otherCurrency !== undefined) {
+        throw validationError('ASSIGNMENT.CURRENCY_MISMATCH', `Plan ${planId} pays in ${otherCurrency.currency}; payee ${payeeId} is paid in ${command.payee.currency}`, [
+          { field: 'planId', message: `must be a plan in the payee's currency ${command.payee.currency}` },
         ]);
       }
       const assignmentId = assignmentIdOf(planId, effectiveFrom);

@@ -21,8 +21,8 @@ const assign: AssignPlan = {
   planId: 'ae-2026',
   effectiveFrom: '2026-01-01',
   effectiveUntil: null,
-  payee: { found: true, startDate: '2026-01-01' },
-  plan: { found: true, publishedVersions: [{ version: 1, effectiveFrom: '2026-01-01' }] },
+  payee: { found: true, startDate: '2026-01-01', currency: 'USD' },
+  plan: { found: true, publishedVersions: [{ version: 1, effectiveFrom: '2026-01-01', currency: 'USD' }] },
 };
 
 const assigned = (planId: string, effectiveFrom: string, effectiveUntil: string | null = null): PlanAssigned => ({
@@ -74,7 +74,7 @@ describe('plan assignment decider: AssignPlan', () => {
   });
 
   it('rejects a start before the payee starts', () => {
-    given([]).when({ ...assign, payee: { found: true, startDate: '2026-02-01' } }).thenThrows('ASSIGNMENT.BEFORE_PAYEE_START', 'validation');
+    given([]).when({ ...assign, payee: { found: true, startDate: '2026-02-01', currency: 'USD' } }).thenThrows('ASSIGNMENT.BEFORE_PAYEE_START', 'validation');
   });
 
   it('rejects an unknown plan', () => {
@@ -86,9 +86,20 @@ describe('plan assignment decider: AssignPlan', () => {
   });
 
   it('rejects a start before the plan has a version in force', () => {
-    const plan = { found: true, publishedVersions: [{ version: 2, effectiveFrom: '2026-07-01' }, { version: 1, effectiveFrom: '2026-02-01' }] };
+    const plan = {
+      found: true,
+      publishedVersions: [
+        { version: 2, effectiveFrom: '2026-07-01', currency: 'USD' },
+        { version: 1, effectiveFrom: '2026-02-01', currency: 'USD' },
+      ],
+    };
     const error = given([]).when({ ...assign, plan }).thenThrows('ASSIGNMENT.BEFORE_PLAN_EFFECTIVE', 'validation');
     expect(error.fields).toEqual([expect.objectContaining({ field: 'effectiveFrom', message: expect.stringContaining('2026-02-01') })]);
+  });
+
+  it("rejects a plan in another currency than the payee's", () => {
+    const error = given([]).when({ ...assign, payee: { ...assign.payee, currency: 'EUR' } }).thenThrows('ASSIGNMENT.CURRENCY_MISMATCH', 'validation');
+    expect(error.fields).toEqual([expect.objectContaining({ field: 'planId' })]);
   });
 
   it.each([
