@@ -53,9 +53,11 @@ export interface ReadQueryDefinition<Parameters, Result> {
   handler: Type<IQueryHandler<ReadQuery<Parameters, Result>, Result>>;
 }
 
-export function defineReadQuery<Parameters, Result>(
+/** A query and its QueryBus handler over whatever the injection token provides (a read model, the store). */
+function defineQuery<Source, Parameters, Result>(
   name: string,
-  run: (db: ReadModelDb, parameters: Parameters) => Promise<Result>,
+  source: symbol,
+  run: (from: Source, parameters: Parameters) => Promise<Result>,
 ): ReadQueryDefinition<Parameters, Result> {
   const queryClass = class extends Query<Result> {
     constructor(readonly parameters: Parameters) {
@@ -64,12 +66,24 @@ export function defineReadQuery<Parameters, Result>(
   };
   Object.defineProperty(queryClass, 'name', { value: name });
   class Handler implements IQueryHandler<ReadQuery<Parameters, Result>, Result> {
-    constructor(@Inject(READ_MODEL_DB) readonly db: ReadModelDb) {}
+    constructor(@Inject(source) readonly from: Source) {}
     execute(query: ReadQuery<Parameters, Result>): Promise<Result> {
-      return run(this.db, query.parameters);
+      return run(this.from, query.parameters);
     }
   }
   Object.defineProperty(Handler, 'name', { value: `${name}Handler` });
   QueryHandler(queryClass)(Handler);
   return { query: queryClass, handler: Handler };
 }
+
+/** A read from a read model, which trails the log by the projection lag (see ReadConsistency). */
+export const defineReadQuery = <Parameters, Result>(
+  name: string,
+  run: (db: ReadModelDb, parameters: Parameters) => Promise<Result>,
+): ReadQueryDefinition<Parameters, Result> => defineQuery(name, READ_MODEL_DB, run);
+
+/** A read folded straight from one aggregate's own stream (a plan, a payee's assignments, an FX pair): no lag. */
+export const defineStreamQuery = <Parameters, Result>(
+  name: string,
+  run: (store: EventStore, parameters: Parameters) => Promise<Result>,
+): ReadQueryDefinition<Parameters, Result> => defineQuery(name, EVENT_STORE, run);

@@ -48,7 +48,7 @@ const PrimarySplits = (required: boolean): PropertyDecorator =>
 
 const OverlaySplits = (): PropertyDecorator =>
   applyDecorators(
-    ApiPropertyOptional({ type: [OverlaySplitBody], description: 'Overlay credits on top of the primary shares' }),
+    ApiPropertyOptional({ type: [OverlaySplitBody], description: 'Overlay credits on top of the primary shares. Left out: every manager above each primary payee, as the hierarchy stood on the credit date, gets 100% overlay credit. [] means no overlay.' }),
     IsOptional(),
     IsArray(),
     ArrayMaxSize(50),

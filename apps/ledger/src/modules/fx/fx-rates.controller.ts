@@ -6,10 +6,9 @@ import { recordFxRate } from '#lib/fx/application/fx-commands.js';
 import { listFxRates, type FxRatesQuery } from '#lib/fx/application/fx-queries.js';
 import { isIsoDate } from '#lib/organization/domain/calendar.js';
 import { validationError, type FieldMessage } from '#lib/shared/domain/domain-error.js';
-import { defineStoreCommand } from '../../cqrs/define.js';
+import { defineStoreCommand, defineStreamQuery } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
-import { defineStreamQuery } from '../plans/define-stream-query.js';
 import { RecordFxRateBody } from './fx-rate.dto.js';
 
 export const RecordFxRate = defineStoreCommand('RecordFxRate', recordFxRate);

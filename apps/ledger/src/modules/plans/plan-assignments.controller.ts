@@ -6,10 +6,9 @@ import { assignmentIdOf } from '#lib/plans/domain/index.js';
 import { assignPlan, endAssignment } from '#lib/plans/application/plan-commands.js';
 import { listPlanAssignments } from '#lib/plans/application/plan-queries.js';
 import { notFoundError } from '#lib/shared/domain/domain-error.js';
-import { defineStoreCommand } from '../../cqrs/define.js';
+import { defineStoreCommand, defineStreamQuery } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
-import { defineStreamQuery } from './define-stream-query.js';
 import { AssignPlanBody, EndAssignmentBody } from './plan.dto.js';
 
 export const AssignPlan = defineStoreCommand('AssignPlan', assignPlan);

@@ -7,10 +7,9 @@ import { draftPlanVersion, publishPlanVersion, revisePlanDraft } from '#lib/plan
 import { getPlan } from '#lib/plans/application/plan-queries.js';
 import type { CommandOutcome } from '#lib/shared/application/handle-command.js';
 import { notFoundError, validationError } from '#lib/shared/domain/domain-error.js';
-import { defineStoreCommand } from '../../cqrs/define.js';
+import { defineStoreCommand, defineStreamQuery } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
-import { defineStreamQuery } from './define-stream-query.js';
 import { DraftPlanVersionBody, PlanVersionBody } from './plan.dto.js';
 
 export const DraftPlanVersion = defineStoreCommand('DraftPlanVersion', draftPlanVersion);
