@@ -16,8 +16,8 @@ import { requireStatementPeriod } from './statement-queries.js';
  * ever credited them, and of the FX rates their credits need, keeping only events recorded at or before `asOf`,
  * folded and priced by the commission engine exactly as the read model prices the present.
  *
- * The read model is consulted for one thing: which deals ever credited the payee (an index that only grows), so
- * that the deal streams to read are known without scanning the log.
+ * The read model is consulted for one thing: which deals ever credited the payee (its credits table keeps credits
+ * that were taken back), so that the deal streams to read are known without scanning the log.
  */
 export interface StatementAsOf {
   asOf: string;
@@ -45,7 +45,7 @@ export function parseAsOf(asOf: string): number {
 export async function statementAsOf(store: EventStore, db: ReadModelDb, query: { payeeId: string; periodId: string; asOf: string }): Promise<StatementAsOf> {
   const period = requireStatementPeriod(query.periodId);
   const asOfTime = parseAsOf(query.asOf);
-  const dealIds = await db.read((reader) => reader.all<{ deal_id: string }>('SELECT deal_id FROM statement_payee_deals WHERE payee_id = ? ORDER BY deal_id', [query.payeeId]));
+  const dealIds = await db.read((reader) => reader.all<{ deal_id: string }>('SELECT DISTINCT deal_id FROM statement_credits WHERE payee_id = ? ORDER BY deal_id', [query.payeeId]));
 
   let streamsRead = 0;
   const recordedByThen = (event: RecordedEvent): boolean => sourceTypes.has(event.type) && Date.parse(event.recordedAt) <= asOfTime;

@@ -294,7 +294,7 @@ export async function modelPlanVersion(db: ReadModelDb, query: { planId: string;
       if (input.planId === query.planId && input.effectiveFrom <= period.end && (input.effectiveUntil === null || input.effectiveUntil > period.start)) payeeIds.add(input.payeeId);
     }
     const creditRows = await reader.all<CreditRow>(
-      `SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE credit_date >= ? AND credit_date <= ? AND payee_id IN (
+      `SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE credit_date >= ? AND credit_date <= ? AND current = 1 AND payee_id IN (
          SELECT payee_id FROM statement_assignments WHERE plan_id = ? AND effective_from <= ? AND (effective_until IS NULL OR effective_until > ?))`,
       [period.start, period.end, query.planId, period.end, period.start],
     );

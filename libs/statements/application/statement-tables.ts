@@ -12,7 +12,6 @@ import type { ReadModelReader, ReadModelTransaction, SqlParameter } from '#lib/p
 export const STATEMENT_TABLES = [
   'statement_payees',
   'statement_deals',
-  'statement_payee_deals',
   'statement_credits',
   'statement_plan_versions',
   'statement_assignments',
@@ -37,7 +36,7 @@ export async function createStatementTables(transaction: ReadModelTransaction): 
       measures TEXT NOT NULL,
       product  TEXT NOT NULL,
       deal_type TEXT NOT NULL
-    )`,
+    ) WITHOUT ROWID`,
     // Every deal that ever credited a payee, cancelled or moved away since or not: the deal streams an as-of
     // reconstruction of the payee's statements has to read.
     `CREATE TABLE IF NOT EXISTS statement_payee_deals (
@@ -59,7 +58,8 @@ export async function createStatementTables(transaction: ReadModelTransaction): 
       product     TEXT,
       deal_type   TEXT,
       event_id    TEXT NOT NULL,
-      position    INTEGER NOT NULL
+      position    INTEGER NOT NULL,
+      current     INTEGER NOT NULL
     )`,
     'CREATE INDEX IF NOT EXISTS statement_credits_payee_date ON statement_credits (payee_id, credit_date)',
     'CREATE INDEX IF NOT EXISTS statement_credits_currency_date ON statement_credits (currency, credit_date)',
@@ -153,7 +153,7 @@ export async function dropStatementTables(transaction: ReadModelTransaction): Pr
   for (const table of STATEMENT_TABLES) await transaction.run(`DROP TABLE IF EXISTS ${table}`);
 }
 
-export const CREDIT_COLUMNS = 'credit_id, payee_id, deal_id, kind, share, currency, credit_date, amount, measures, product, deal_type, event_id, position';
+export const CREDIT_COLUMNS = 'credit_id, payee_id, deal_id, kind, share, currency, credit_date, amount, measures, product, deal_type, event_id, position, current';
 
 export interface CreditRow {
   credit_id: string;
@@ -169,9 +169,10 @@ export interface CreditRow {
   deal_type: string | null;
   event_id: string;
   position: number;
+  current: 0 | 1;
 }
 
-export const creditRowValues = (payeeId: string, credit: CreditInput): SqlParameter[] => [
+export const creditRowValues = (payeeId: string, credit: CreditInput, current: boolean): SqlParameter[] => [
   credit.creditId,
   payeeId,
   credit.dealId,
@@ -185,6 +186,7 @@ export const creditRowValues = (payeeId: string, credit: CreditInput): SqlParame
   credit.dealType ?? null,
   credit.eventId,
   credit.position,
+  current ? 1 : 0,
 ];
 
 export const creditInputOfRow = (row: CreditRow): CreditInput => ({
@@ -205,7 +207,7 @@ export const creditInputOfRow = (row: CreditRow): CreditInput => ({
 /** A payee's current credits dated in [from, to], in the engine's input shape. */
 export async function readCreditsBetween(reader: ReadModelReader, payeeId: string, from: string, to: string): Promise<CreditInput[]> {
   const rows = await reader.all<CreditRow>(
-    `SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE payee_id = ? AND credit_date >= ? AND credit_date <= ?`,
+    `SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE payee_id = ? AND credit_date >= ? AND credit_date <= ? AND current = 1`,
     [payeeId, from, to],
   );
   return rows.map(creditInputOfRow);

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '#lib/event-store/event-store.port.js';
 import type { Projection } from '#lib/projections/projection.js';
 import type { ReadModelTransaction, SqlParameter } from '#lib/projections/read-model.port.js';
-import { deleteWhereIn, insertRows } from '#lib/projections/sql-rows.js';
+import { insertRows } from '#lib/projections/sql-rows.js';
 import { DomainError } from '#lib/shared/domain/domain-error.js';
 import { assertNever } from '#lib/shared/domain/decider.js';
 import type { PlanAssignmentInput, PlanVersionInput, QuotaInput } from '#lib/commissions/domain/commission-plan.js';
@@ -106,9 +106,8 @@ interface DirtyStatement {
 class Batch {
   readonly payees = new Map<string, SqlParameter[]>();
   readonly deals = new Map<string, DealFacts>();
-  readonly payeeDeals = new Map<string, SqlParameter[]>();
-  /** Credit rows by credit id; null: the credit is gone. */
-  readonly credits = new Map<string, { payeeId: string; credit: CreditInput } | null>();
+  /** Credit rows by credit id, current or taken back; null: taken back, and not otherwise changed in this batch. */
+  readonly credits = new Map<string, { payeeId: string; credit: CreditInput; current: boolean } | null>();
   readonly planVersions = new Map<string, SqlParameter[]>();
   readonly assignments = new Map<string, SqlParameter[]>();
   readonly quotas = new Map<string, SqlParameter[]>();
@@ -120,6 +119,14 @@ class Batch {
   readonly dirty = new Map<string, Map<string, DirtyStatement>>();
   assignmentsChanged = false;
   fxChanged = false;
+}
+
+/** `<update> WHERE column IN (...)` for many keys, a few hundred at a time. */
+async function updateWhereIn(transaction: ReadModelTransaction, update: string, column: string, keys: readonly SqlParameter[]): Promise<void> {
+  for (let start = 0; start < keys.length; start += 256) {
+    const chunk = keys.slice(start, start + 256);
+    await transaction.run(`${update} WHERE ${column} IN (${chunk.map(() => '?').join(', ')})`, chunk);
+  }
 }
 
 const earlierDate = (left: string, right: string): string => (left < right ? left : right);
@@ -287,7 +294,8 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
   }
 
   function removeCredit(credit: Credit): void {
-    batch.credits.set(credit.creditId, null);
+    const written = batch.credits.get(credit.creditId);
+    batch.credits.set(credit.creditId, written ? { ...written, current: false } : null);
     const periodId = periodIdOf(credit.payeeId, credit.creditDate);
     markFull(credit.payeeId, periodId);
     engines.get(statementKey(credit.payeeId, periodId))?.credits.delete(credit.creditId);
@@ -295,9 +303,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   function addCredit(credit: Credit, deal: DealFacts, source: SourceRef): void {
     const input = creditInputOf(credit, deal, source);
-    batch.credits.set(credit.creditId, { payeeId: credit.payeeId, credit: input });
-    const payeeDealKey = `${credit.payeeId}|${credit.dealId}`;
-    if (!batch.payeeDeals.has(payeeDealKey)) batch.payeeDeals.set(payeeDealKey, [credit.payeeId, credit.dealId]);
+    batch.credits.set(credit.creditId, { payeeId: credit.payeeId, credit: input, current: true });
     const periodId = periodIdOf(credit.payeeId, credit.creditDate);
     const dirty = dirtyOf(credit.payeeId, periodId);
     if (!dirty.full) dirty.added.push(input);
@@ -436,22 +442,22 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       `ON CONFLICT (deal_id) DO UPDATE SET amount = excluded.amount, currency = excluded.currency, measures = excluded.measures,
          product = excluded.product, deal_type = excluded.deal_type`,
     );
-    await insertRows(transaction, 'INSERT INTO statement_payee_deals (payee_id, deal_id)', [...batch.payeeDeals.values()], 'ON CONFLICT (payee_id, deal_id) DO NOTHING');
-    const gone: string[] = [];
-    const current: SqlParameter[][] = [];
+    const takenBack: string[] = [];
+    const written: SqlParameter[][] = [];
     for (const [creditId, row] of batch.credits) {
-      if (row === null) gone.push(creditId);
-      else current.push(creditRowValues(row.payeeId, row.credit));
+      if (row === null) takenBack.push(creditId);
+      else written.push(creditRowValues(row.payeeId, row.credit, row.current));
     }
-    await deleteWhereIn(transaction, 'statement_credits', 'credit_id', gone);
     await insertRows(
       transaction,
       `INSERT INTO statement_credits (${CREDIT_COLUMNS})`,
-      current,
+      written,
       `ON CONFLICT (credit_id) DO UPDATE SET payee_id = excluded.payee_id, deal_id = excluded.deal_id, kind = excluded.kind, share = excluded.share,
          currency = excluded.currency, credit_date = excluded.credit_date, amount = excluded.amount, measures = excluded.measures,
-         product = excluded.product, deal_type = excluded.deal_type, event_id = excluded.event_id, position = excluded.position`,
+         product = excluded.product, deal_type = excluded.deal_type, event_id = excluded.event_id, position = excluded.position,
+         current = excluded.current`,
     );
+    await updateWhereIn(transaction, 'UPDATE statement_credits SET current = 0', 'credit_id', takenBack);
     await insertRows(
       transaction,
       'INSERT INTO statement_plan_versions (plan_id, version, plan_version_id, status, effective_from, plan_version, event_id, position)',
@@ -492,7 +498,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       // Only this batch's credits can be regrouped: the payee has no stored statement.
       if (!batch.dirty.has(payeeId)) return;
     }
-    const rows = await transaction.all<{ credit_date: string }>('SELECT DISTINCT credit_date FROM statement_credits WHERE payee_id = ? AND credit_date >= ?', [payeeId, from]);
+    const rows = await transaction.all<{ credit_date: string }>('SELECT DISTINCT credit_date FROM statement_credits WHERE payee_id = ? AND credit_date >= ? AND current = 1', [payeeId, from]);
     for (const row of rows) markFull(payeeId, periodIdOf(payeeId, row.credit_date));
   }
 
@@ -502,7 +508,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       const key = `${fromCurrency}|${date}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const rows = await transaction.all<{ payee_id: string }>('SELECT DISTINCT payee_id FROM statement_credits WHERE currency = ? AND credit_date = ?', [fromCurrency, date]);
+      const rows = await transaction.all<{ payee_id: string }>('SELECT DISTINCT payee_id FROM statement_credits WHERE currency = ? AND credit_date = ? AND current = 1', [fromCurrency, date]);
       for (const row of rows) markFull(row.payee_id, periodIdOf(row.payee_id, date));
     }
   }
@@ -519,7 +525,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   async function readPeriodCredits(transaction: ReadModelTransaction, dirty: DirtyStatement): Promise<CreditInput[]> {
     const rows = await transaction.all<CreditRow>(
-      `SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE payee_id = ? AND credit_date >= ? AND credit_date <= ?`,
+      `SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE payee_id = ? AND credit_date >= ? AND credit_date <= ? AND current = 1`,
       [dirty.payeeId, dirty.period.start, dirty.period.end],
     );
     const credits: CreditInput[] = [];
@@ -626,8 +632,10 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       }
     }
     engines.delete(key);
-    const credits = cached !== undefined ? [...cached.credits.values()] : await readPeriodCredits(transaction, dirty);
     const known = statementPeriods.get(dirty.payeeId)?.has(dirty.periodId) ?? false;
+    // A period without a stored statement holds no stored credit: a new period's credits are the ones just added.
+    const credits =
+      cached !== undefined ? [...cached.credits.values()] : !known && !dirty.full ? dirty.added : await readPeriodCredits(transaction, dirty);
     if (credits.length === 0) {
       if (known) {
         out.deletedStatements.push(dirty);
@@ -729,7 +737,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   return {
     name: STATEMENTS_PROJECTION_NAME,
-    version: 2,
+    version: 4,
     counts,
     filter: { eventTypes: STATEMENT_SOURCE_EVENT_TYPES },
     tables: STATEMENT_TABLES,
