@@ -488,18 +488,35 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   /** Every statement of a restructured payee from the start of the year of the change is regrouped and recomputed. */
   async function expandRestructure(transaction: ReadModelTransaction, payeeId: string, fromDate: string): Promise<void> {
-    const from = `${fromDate.slice(0, 4)}-01-01`;
     const periods = statementPeriods.get(payeeId);
-    for (const periodId of periods ?? []) {
+    if (periods === undefined || periods.size === 0) {
+      // No stored statement, so no stored credit: only this batch's credits are regrouped, in memory.
+      regroupAdded(payeeId);
+      return;
+    }
+    const from = `${fromDate.slice(0, 4)}-01-01`;
+    for (const periodId of periods) {
       if (periodOfId(periodId)!.end >= from) markFull(payeeId, periodId);
     }
     for (const dirty of batch.dirty.get(payeeId)?.values() ?? []) markFull(payeeId, dirty.periodId);
-    if (periods === undefined || periods.size === 0) {
-      // Only this batch's credits can be regrouped: the payee has no stored statement.
-      if (!batch.dirty.has(payeeId)) return;
-    }
     const rows = await transaction.all<{ credit_date: string }>('SELECT DISTINCT credit_date FROM statement_credits WHERE payee_id = ? AND credit_date >= ? AND current = 1', [payeeId, from]);
     for (const row of rows) markFull(payeeId, periodIdOf(payeeId, row.credit_date));
+  }
+
+  /** Moves the credits this batch added for a payee without stored statements to the periods they now fall in. */
+  function regroupAdded(payeeId: string): void {
+    const byPeriod = batch.dirty.get(payeeId);
+    if (byPeriod === undefined) return;
+    const added: CreditInput[] = [];
+    for (const [periodId, dirty] of [...byPeriod]) {
+      if (dirty.full) continue;
+      added.push(...dirty.added);
+      byPeriod.delete(periodId);
+    }
+    for (const credit of added) {
+      const dirty = dirtyOf(payeeId, periodIdOf(payeeId, credit.creditDate));
+      if (!dirty.full) dirty.added.push(credit);
+    }
   }
 
   async function expandFxChanges(transaction: ReadModelTransaction): Promise<void> {
@@ -513,12 +530,24 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     }
   }
 
-  async function readQuotas(transaction: ReadModelTransaction, payeeId: string, periodId: string): Promise<QuotaInput[]> {
-    const rows = await transaction.all<QuotaRow>('SELECT measure, amount FROM statement_quotas WHERE payee_id = ? AND period_id = ? ORDER BY measure', [payeeId, periodId]);
-    const quotas: QuotaInput[] = [];
-    for (const row of rows) {
-      const quota = quotaInputOf(periodId, row.measure, row.amount);
-      if (quota !== null) quotas.push(quota);
+  /** Quotas of every payee with a dirty statement, by payee and period id: read a few hundred payees per query. */
+  async function readQuotasOfDirtyPayees(transaction: ReadModelTransaction): Promise<Map<string, QuotaInput[]>> {
+    const quotas = new Map<string, QuotaInput[]>();
+    const payeeIds = [...batch.dirty.keys()];
+    for (let start = 0; start < payeeIds.length; start += 256) {
+      const chunk = payeeIds.slice(start, start + 256);
+      const rows = await transaction.all<QuotaRow>(
+        `SELECT payee_id, period_id, measure, amount FROM statement_quotas WHERE payee_id IN (${chunk.map(() => '?').join(', ')}) ORDER BY payee_id, period_id, measure`,
+        chunk,
+      );
+      for (const row of rows) {
+        const quota = quotaInputOf(row.period_id, row.measure, row.amount);
+        if (quota === null) continue;
+        const key = statementKey(row.payee_id, row.period_id);
+        const list = quotas.get(key);
+        if (list === undefined) quotas.set(key, [quota]);
+        else list.push(quota);
+      }
     }
     return quotas;
   }
@@ -613,7 +642,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
   const canAdvance = (entry: EngineEntry, dirty: DirtyStatement): boolean =>
     !dirty.full && dirty.added.length > 0 && (entry.fxRates === fxRates || dirty.added.every((credit) => credit.currency === entry.state.currency));
 
-  async function recompute(transaction: ReadModelTransaction, dirty: DirtyStatement, out: FlushOutput): Promise<void> {
+  async function recompute(transaction: ReadModelTransaction, dirty: DirtyStatement, quotasByStatement: Map<string, QuotaInput[]>, out: FlushOutput): Promise<void> {
     const key = statementKey(dirty.payeeId, dirty.periodId);
     const cached = engines.get(key);
     if (cached !== undefined && canAdvance(cached, dirty)) {
@@ -644,7 +673,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       }
       return;
     }
-    const setup = { payeeId: dirty.payeeId, period: dirty.period, planVersions, assignments, quotas: await readQuotas(transaction, dirty.payeeId, dirty.periodId), fxRates };
+    const setup = { payeeId: dirty.payeeId, period: dirty.period, planVersions, assignments, quotas: quotasByStatement.get(key) ?? [], fxRates };
     const creditsById = new Map(credits.map((credit) => [credit.creditId, credit]));
     const lastPosition = lastPositionOf(credits);
     let state: CommissionPeriodState;
@@ -704,8 +733,9 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     if (batch.fxChanges.length > 0) await expandFxChanges(transaction);
 
     const out: FlushOutput = { statements: [], lines: [], deletedStatements: [] };
+    const quotasByStatement = await readQuotasOfDirtyPayees(transaction);
     for (const byPeriod of batch.dirty.values()) {
-      for (const dirty of byPeriod.values()) await recompute(transaction, dirty, out);
+      for (const dirty of byPeriod.values()) await recompute(transaction, dirty, quotasByStatement, out);
     }
     for (const dirty of out.deletedStatements) {
       await transaction.run('DELETE FROM statement_lines WHERE payee_id = ? AND period_id = ?', [dirty.payeeId, dirty.periodId]);
