@@ -22,6 +22,7 @@ import {
   LINE_COLUMNS,
   STATEMENT_COLUMNS,
   creditInputOfRow,
+  dealFactsOfCredit,
   lineOfRow,
   planVersionOfRow,
   readCreditsBetween,
@@ -176,14 +177,7 @@ export async function explainStatementLine(db: ReadModelDb, query: { payeeId: st
         : await reader.get<PlanVersionRow>("SELECT plan_version, event_id, position FROM statement_plan_versions WHERE plan_version_id = ? AND status = 'published'", [line.plan_version_id]);
     const creditRow = line.credit_id === null ? undefined : await reader.get<CreditRow>(`SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE credit_id = ?`, [line.credit_id]);
     const credit = creditRow === undefined ? null : creditInputOfRow(creditRow);
-    const dealRow =
-      line.deal_id === null
-        ? undefined
-        : await reader.get<{ deal_id: string; amount: string; currency: string; measures: string; product: string; deal_type: string }>('SELECT * FROM statement_deals WHERE deal_id = ?', [line.deal_id]);
-    const deal: DealFacts | null =
-      dealRow === undefined
-        ? null
-        : { dealId: dealRow.deal_id, amount: dealRow.amount, currency: dealRow.currency, measures: JSON.parse(dealRow.measures) as Record<string, string>, product: dealRow.product, dealType: dealRow.deal_type };
+    const deal: DealFacts | null = credit === null ? null : dealFactsOfCredit(credit);
     const fxRow =
       credit === null || credit.currency === statement.currency
         ? undefined

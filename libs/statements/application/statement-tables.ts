@@ -1,6 +1,7 @@
 import type { PlanVersionInput } from '#lib/commissions/domain/commission-plan.js';
 import type { AttainmentEntry, CreditInput, HeldCredit, LineKind, LineSource, StatementLine, StatementTotals } from '#lib/commissions/domain/statement.js';
 import type { ReadModelReader, ReadModelTransaction, SqlParameter } from '#lib/projections/read-model.port.js';
+import type { DealFacts } from '../domain/statement-inputs.js';
 
 /**
  * The statements read model's tables: the inputs it keeps (credits as they stand, deal facts, plan versions,
@@ -11,7 +12,7 @@ import type { ReadModelReader, ReadModelTransaction, SqlParameter } from '#lib/p
 
 export const STATEMENT_TABLES = [
   'statement_payees',
-  'statement_deals',
+  'statement_pending_deals',
   'statement_credits',
   'statement_plan_versions',
   'statement_assignments',
@@ -29,22 +30,20 @@ export async function createStatementTables(transaction: ReadModelTransaction): 
       event_id TEXT NOT NULL,
       position INTEGER NOT NULL
     )`,
-    `CREATE TABLE IF NOT EXISTS statement_deals (
-      deal_id  TEXT PRIMARY KEY,
-      amount   TEXT NOT NULL,
-      currency TEXT NOT NULL,
-      measures TEXT NOT NULL,
-      product  TEXT NOT NULL,
+    // A deal closed whose credits have not been allocated yet (they always follow in the same append, but a batch
+    // may end between the two): its amounts are only in the closing event. Once allocated, a deal's facts are in
+    // its credits.
+    `CREATE TABLE IF NOT EXISTS statement_pending_deals (
+      deal_id   TEXT PRIMARY KEY,
+      amount    TEXT NOT NULL,
+      currency  TEXT NOT NULL,
+      measures  TEXT NOT NULL,
+      product   TEXT NOT NULL,
       deal_type TEXT NOT NULL
     ) WITHOUT ROWID`,
-    // Every deal that ever credited a payee, cancelled or moved away since or not: the deal streams an as-of
-    // reconstruction of the payee's statements has to read.
-    `CREATE TABLE IF NOT EXISTS statement_payee_deals (
-      payee_id TEXT NOT NULL,
-      deal_id  TEXT NOT NULL,
-      PRIMARY KEY (payee_id, deal_id)
-    )`,
-    // Current credits only: a credit taken back by an amendment, a re-allocation or a cancellation is deleted.
+    // Every credit a payee ever held, as it last stood, with its deal's amounts, currency, product and type:
+    // `current` = 0 once an amendment, a re-allocation or a cancellation took it back. So the table also says which
+    // deals ever credited a payee: the deal streams an as-of reconstruction of the payee's statements has to read.
     `CREATE TABLE IF NOT EXISTS statement_credits (
       credit_id   TEXT PRIMARY KEY,
       payee_id    TEXT NOT NULL,
@@ -172,6 +171,18 @@ export interface CreditRow {
   current: 0 | 1;
 }
 
+/** The credits of one deal share its measure amounts object: write its JSON once. */
+const measuresJsonByObject = new WeakMap<object, string>();
+function measuresJson(measures: Readonly<Record<string, string>> | undefined): string {
+  if (measures === undefined) return '{}';
+  let json = measuresJsonByObject.get(measures);
+  if (json === undefined) {
+    json = JSON.stringify(measures);
+    measuresJsonByObject.set(measures, json);
+  }
+  return json;
+}
+
 export const creditRowValues = (payeeId: string, credit: CreditInput, current: boolean): SqlParameter[] => [
   credit.creditId,
   payeeId,
@@ -181,13 +192,23 @@ export const creditRowValues = (payeeId: string, credit: CreditInput, current: b
   credit.currency,
   credit.creditDate,
   credit.amount,
-  JSON.stringify(credit.measureAmounts ?? {}),
+  measuresJson(credit.measureAmounts),
   credit.product ?? null,
   credit.dealType ?? null,
   credit.eventId,
   credit.position,
   current ? 1 : 0,
 ];
+
+/** What a credit row says about its deal. */
+export const dealFactsOfCredit = (credit: CreditInput): DealFacts => ({
+  dealId: credit.dealId,
+  amount: credit.amount,
+  currency: credit.currency,
+  measures: { ...(credit.measureAmounts ?? {}) },
+  product: credit.product ?? '',
+  dealType: credit.dealType ?? '',
+});
 
 export const creditInputOfRow = (row: CreditRow): CreditInput => ({
   creditId: row.credit_id,
@@ -238,27 +259,69 @@ export interface LineRow {
   earned_as: string | null;
 }
 
-export const lineRowValues = (payeeId: string, periodId: string, lineNumber: number, line: StatementLine): SqlParameter[] => [
-  payeeId,
-  periodId,
-  lineNumber,
-  line.lineId,
-  line.kind,
-  line.amount,
-  line.amountUnrounded,
-  line.currency,
-  line.creditId,
-  line.dealId,
-  line.planVersionId,
-  line.componentKey,
-  line.tier,
-  line.rate,
-  line.baseAmount,
-  line.formula,
-  sourcesText(line.sources),
-  line.heldReason ?? null,
-  line.earnedAs ?? null,
-];
+/** Lines of one statement to insert, numbered from `firstLineNumber`. */
+export interface LinesToWrite {
+  payeeId: string;
+  periodId: string;
+  firstLineNumber: number;
+  lines: readonly StatementLine[];
+}
+
+const LINE_WIDTH = 19;
+const lineInserts = new Map<number, string>();
+
+/**
+ * Inserts lines with multi-row statements (up to 256 rows, in power-of-two chunks so that few statements are
+ * prepared), filling each statement's parameters straight from the lines: a rebuild writes a row per line.
+ */
+export async function insertLines(transaction: ReadModelTransaction, groups: readonly LinesToWrite[]): Promise<void> {
+  let remaining = 0;
+  for (const group of groups) remaining += group.lines.length;
+  let groupIndex = 0;
+  let lineIndex = 0;
+  while (remaining > 0) {
+    let chunk = 256;
+    while (chunk > remaining) chunk /= 2;
+    let sql = lineInserts.get(chunk);
+    if (sql === undefined) {
+      const tuple = `(${new Array(LINE_WIDTH).fill('?').join(', ')})`;
+      sql = `INSERT INTO statement_lines (${LINE_COLUMNS}) VALUES ${new Array(chunk).fill(tuple).join(', ')}`;
+      lineInserts.set(chunk, sql);
+    }
+    const parameters: SqlParameter[] = new Array(chunk * LINE_WIDTH);
+    let at = 0;
+    for (let row = 0; row < chunk; row++) {
+      let group = groups[groupIndex]!;
+      while (lineIndex >= group.lines.length) {
+        group = groups[++groupIndex]!;
+        lineIndex = 0;
+      }
+      const line = group.lines[lineIndex]!;
+      parameters[at++] = group.payeeId;
+      parameters[at++] = group.periodId;
+      parameters[at++] = group.firstLineNumber + lineIndex;
+      parameters[at++] = line.lineId;
+      parameters[at++] = line.kind;
+      parameters[at++] = line.amount;
+      parameters[at++] = line.amountUnrounded;
+      parameters[at++] = line.currency;
+      parameters[at++] = line.creditId;
+      parameters[at++] = line.dealId;
+      parameters[at++] = line.planVersionId;
+      parameters[at++] = line.componentKey;
+      parameters[at++] = line.tier;
+      parameters[at++] = line.rate;
+      parameters[at++] = line.baseAmount;
+      parameters[at++] = line.formula;
+      parameters[at++] = sourcesText(line.sources);
+      parameters[at++] = line.heldReason ?? null;
+      parameters[at++] = line.earnedAs ?? null;
+      lineIndex++;
+    }
+    await transaction.run(sql, parameters);
+    remaining -= chunk;
+  }
+}
 
 /** Sources as JSON; most lines have the one source of their credit, written without JSON.stringify's overhead. */
 function sourcesText(sources: readonly LineSource[]): string {

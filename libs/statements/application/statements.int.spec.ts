@@ -9,6 +9,9 @@ import { testCommandContext } from '#lib/shared/testing/test-command-context.js'
 import { onboardPayee, setQuota } from '#lib/organization/application/payee-commands.js';
 import { amendDeal, cancelDeal, closeDealWon, type CloseDealWonInput } from '#lib/crediting/application/deal-commands.js';
 import type { Statement, StatementLine } from '#lib/commissions/domain/statement.js';
+import { dealDecider } from '#lib/crediting/domain/deal.decider.js';
+import type { DomainEvent } from '#lib/shared/domain/decider.js';
+import { randomUUID } from 'node:crypto';
 import { createStatementsProjection, type StatementsProjection } from './statements.projection.js';
 import { estimateStatement, explainStatementLine, getStatement, modelPlanVersion } from './statement-queries.js';
 import { statementAsOf } from './statement-as-of.js';
@@ -80,6 +83,7 @@ afterEach(async () => {
 });
 
 const context = () => testCommandContext();
+const testMetadata = { actor: { id: 'analyst-1', role: 'analyst' }, correlationId: 'statements-test', causationId: null, commandId: null, occurredAt: '2026-03-01T00:00:00.000Z' };
 
 async function onboard(...payeeIds: string[]): Promise<void> {
   for (const payeeId of payeeIds) {
@@ -297,6 +301,27 @@ describe('statements read model', () => {
       const stored = await getStatement(ledger.db, { payeeId, periodId: '2026-03' });
       expect(withoutSources(stored.lines)).toEqual(withoutSources((await fromLog(payeeId, '2026-03')).lines));
     }
+  });
+
+  it('keeps a closed deal\'s amounts across a restart that falls between its closing and its credits', async () => {
+    await onboard('ada');
+    await onPlan(monthlyPlan(), 'ada');
+    // The deal's two events, appended apart so that the read model stops between them.
+    const decided = dealDecider.decide({ type: 'CloseDealWon', ...deal({ dealId: 'D-1', amount: '25000.00', overlays: [] }), knownPayeeIds: ['ada'] }, dealDecider.initialState());
+    const toNew = (event: DomainEvent) => ({ eventId: randomUUID(), type: event.type, schemaVersion: 1, data: event.data, metadata: { ...testMetadata } });
+    await ledger.store.append('deal-D-1', [toNew(decided[0]!)], 'no_stream');
+    await ledger.settle();
+    await ledger.runner.stop();
+    await ledger.store.append('deal-D-1', [toNew(decided[1]!)], 0);
+    const restarted = createStatementsProjection();
+    const runner = new ProjectionRunner(ledger.store, ledger.db, [restarted]);
+    await runner.start();
+    await runner.caughtUp({ timeoutMs: 20_000 });
+    await runner.stop();
+    expect((await getStatement(ledger.db, { payeeId: 'ada', periodId: '2026-03' })).totals.payable).toBe('2500.00');
+    expect((await dumpReadModel(ledger.db, [restarted])).statement_pending_deals).toEqual([]);
+    const fresh = await ledger.freshReadModel();
+    expect(await dumpReadModel(fresh.db, fresh.projections)).toEqual(await dumpReadModel(ledger.db, [restarted]));
   });
 
   it('rebuilds an evicted engine state from the stored credits and only appends the new lines', async () => {

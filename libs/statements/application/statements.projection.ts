@@ -33,12 +33,14 @@ import {
   createStatementTables,
   creditInputOfRow,
   creditRowValues,
+  dealFactsOfCredit,
   dropStatementTables,
-  lineRowValues,
+  insertLines,
   planVersionOfRow,
   type AssignmentRow,
   type CreditRow,
   type FxRateRow,
+  type LinesToWrite,
   type PlanVersionRow,
   type QuotaRow,
 } from './statement-tables.js';
@@ -105,7 +107,8 @@ interface DirtyStatement {
 /** What one batch changed; written at flush, forgotten at discard. */
 class Batch {
   readonly payees = new Map<string, SqlParameter[]>();
-  readonly deals = new Map<string, DealFacts>();
+  /** Deals allocated in this batch that were stored as pending. */
+  readonly pendingDealsAllocated = new Set<string>();
   /** Credit rows by credit id, current or taken back; null: taken back, and not otherwise changed in this batch. */
   readonly credits = new Map<string, { payeeId: string; credit: CreditInput; current: boolean } | null>();
   readonly planVersions = new Map<string, SqlParameter[]>();
@@ -121,7 +124,7 @@ class Batch {
   fxChanged = false;
 }
 
-/** `<update> WHERE column IN (...)` for many keys, a few hundred at a time. */
+/** `<update or delete> WHERE column IN (...)` for many keys, a few hundred at a time. */
 async function updateWhereIn(transaction: ReadModelTransaction, update: string, column: string, keys: readonly SqlParameter[]): Promise<void> {
   for (let start = 0; start < keys.length; start += 256) {
     const chunk = keys.slice(start, start + 256);
@@ -168,6 +171,9 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   const counts: StatementRecomputeCounts = { advanced: 0, resumed: 0, recomputed: 0, deleted: 0 };
   const dealFacts = new Map<string, DealFacts>();
+  /** Deals closed and not yet allocated; those stored as such by an earlier batch are in `pendingDealsStored`. */
+  const pendingDeals = new Map<string, DealFacts>();
+  const pendingDealsStored = new Set<string>();
   /** Engine states, least recently used first. */
   const engines = new Map<string, EngineEntry>();
   let batch = new Batch();
@@ -221,6 +227,8 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     fxRateInputs.clear();
     statementPeriods.clear();
     dealFacts.clear();
+    pendingDeals.clear();
+    pendingDealsStored.clear();
     engines.clear();
   }
 
@@ -245,6 +253,13 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     }
     for (const row of await transaction.all<FxRateRow>('SELECT from_currency, to_currency, rate_date, rate FROM statement_fx_rates')) {
       fxRateInputs.set(`${row.from_currency}|${row.to_currency}|${row.rate_date}`, fxRateInputOf({ fromCurrency: row.from_currency, toCurrency: row.to_currency, date: row.rate_date, rate: row.rate }));
+    }
+    for (const row of await transaction.all<{ deal_id: string; amount: string; currency: string; measures: string; product: string; deal_type: string }>(
+      'SELECT deal_id, amount, currency, measures, product, deal_type FROM statement_pending_deals',
+    )) {
+      const deal = { dealId: row.deal_id, amount: row.amount, currency: row.currency, measures: JSON.parse(row.measures) as Record<string, string>, product: row.product, dealType: row.deal_type };
+      pendingDeals.set(deal.dealId, deal);
+      pendingDealsStored.add(deal.dealId);
     }
     for (const row of await transaction.all<{ payee_id: string; period_id: string }>('SELECT payee_id, period_id FROM statements')) {
       addStatementPeriod(row.payee_id, row.period_id);
@@ -317,25 +332,17 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     for (const credit of next) addCredit(credit, deal, source);
   }
 
-  async function loadDeal(transaction: ReadModelTransaction, dealId: string): Promise<void> {
-    const row = await transaction.get<{ deal_id: string; amount: string; currency: string; measures: string; product: string; deal_type: string }>(
-      'SELECT deal_id, amount, currency, measures, product, deal_type FROM statement_deals WHERE deal_id = ?',
-      [dealId],
-    );
+  /** A deal's facts from one of its credits (in this batch, or stored), when they are not in memory. */
+  async function loadDeal(transaction: ReadModelTransaction, dealId: string, credits: readonly Credit[]): Promise<void> {
+    const creditId = credits[0]?.creditId;
+    const inBatch = creditId === undefined ? undefined : batch.credits.get(creditId);
+    if (inBatch) {
+      dealFacts.set(dealId, dealFactsOfCredit(inBatch.credit));
+      return;
+    }
+    const row = creditId === undefined ? undefined : await transaction.get<CreditRow>(`SELECT ${CREDIT_COLUMNS} FROM statement_credits WHERE credit_id = ?`, [creditId]);
     if (row === undefined) throw new Error(`Deal ${dealId} changed before it was closed won`);
-    dealFacts.set(dealId, {
-      dealId,
-      amount: row.amount,
-      currency: row.currency,
-      measures: JSON.parse(row.measures) as Record<string, string>,
-      product: row.product,
-      dealType: row.deal_type,
-    });
-  }
-
-  function setDeal(facts: DealFacts): void {
-    dealFacts.set(facts.dealId, facts);
-    batch.deals.set(facts.dealId, facts);
+    dealFacts.set(dealId, dealFactsOfCredit(creditInputOfRow(row)));
   }
 
   function applyEvent(event: SourcedEvent, transaction: ReadModelTransaction): void | Promise<void> {
@@ -352,20 +359,24 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       }
       case 'DealClosedWon': {
         const { dealId, amount, currency, measures, product, dealType } = event.data;
-        setDeal({ dealId, amount, currency, measures, product, dealType });
+        const deal: DealFacts = { dealId, amount, currency, measures, product, dealType };
+        dealFacts.set(dealId, deal);
+        pendingDeals.set(dealId, deal);
         return;
       }
       case 'CreditsAllocated': {
-        const deal = dealFacts.get(event.data.dealId);
-        if (deal === undefined && event.data.credits.length > 0) return loadDeal(transaction, event.data.dealId).then(() => applyEvent(event, transaction));
+        const { dealId } = event.data;
+        const deal = dealFacts.get(dealId) ?? pendingDeals.get(dealId);
+        if (deal === undefined && event.data.credits.length > 0) return loadDeal(transaction, dealId, event.data.previousCredits).then(() => applyEvent(event, transaction));
+        if (pendingDeals.delete(dealId) && pendingDealsStored.delete(dealId)) batch.pendingDealsAllocated.add(dealId);
         replaceCredits(event.data.previousCredits, event.data.credits, deal ?? null, source);
         return;
       }
       case 'DealAmended': {
         const previous = dealFacts.get(event.data.dealId);
-        if (previous === undefined) return loadDeal(transaction, event.data.dealId).then(() => applyEvent(event, transaction));
+        if (previous === undefined) return loadDeal(transaction, event.data.dealId, event.data.previousCredits).then(() => applyEvent(event, transaction));
         const deal = { ...previous, amount: event.data.amount, measures: event.data.measures, product: event.data.product };
-        setDeal(deal);
+        dealFacts.set(deal.dealId, deal);
         replaceCredits(event.data.previousCredits, event.data.credits, deal, source);
         return;
       }
@@ -435,13 +446,14 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   async function writeInputs(transaction: ReadModelTransaction): Promise<void> {
     await insertRows(transaction, 'INSERT INTO statement_payees (payee_id, currency, event_id, position)', [...batch.payees.values()], 'ON CONFLICT (payee_id) DO NOTHING');
-    await insertRows(
-      transaction,
-      'INSERT INTO statement_deals (deal_id, amount, currency, measures, product, deal_type)',
-      [...batch.deals.values()].map((deal) => [deal.dealId, deal.amount, deal.currency, JSON.stringify(deal.measures), deal.product, deal.dealType]),
-      `ON CONFLICT (deal_id) DO UPDATE SET amount = excluded.amount, currency = excluded.currency, measures = excluded.measures,
-         product = excluded.product, deal_type = excluded.deal_type`,
-    );
+    const pendingToStore: SqlParameter[][] = [];
+    for (const deal of pendingDeals.values()) {
+      if (pendingDealsStored.has(deal.dealId)) continue;
+      pendingDealsStored.add(deal.dealId);
+      pendingToStore.push([deal.dealId, deal.amount, deal.currency, JSON.stringify(deal.measures), deal.product, deal.dealType]);
+    }
+    await insertRows(transaction, 'INSERT INTO statement_pending_deals (deal_id, amount, currency, measures, product, deal_type)', pendingToStore, 'ON CONFLICT (deal_id) DO NOTHING');
+    await updateWhereIn(transaction, 'DELETE FROM statement_pending_deals', 'deal_id', [...batch.pendingDealsAllocated]);
     const takenBack: string[] = [];
     const written: SqlParameter[][] = [];
     for (const [creditId, row] of batch.credits) {
@@ -564,7 +576,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   interface FlushOutput {
     statements: SqlParameter[][];
-    lines: SqlParameter[][];
+    lines: LinesToWrite[];
     deletedStatements: DirtyStatement[];
   }
 
@@ -613,7 +625,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
   }
 
   const pushLines = (out: FlushOutput, dirty: DirtyStatement, lines: readonly StatementLine[], firstLineNumber: number): void => {
-    for (let index = 0; index < lines.length; index++) out.lines.push(lineRowValues(dirty.payeeId, dirty.periodId, firstLineNumber + index, lines[index]!));
+    if (lines.length > 0) out.lines.push({ payeeId: dirty.payeeId, periodId: dirty.periodId, firstLineNumber, lines });
   };
 
   const lastPositionOf = (credits: Iterable<CreditInput>): number => {
@@ -741,7 +753,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       await transaction.run('DELETE FROM statement_lines WHERE payee_id = ? AND period_id = ?', [dirty.payeeId, dirty.periodId]);
       await transaction.run('DELETE FROM statements WHERE payee_id = ? AND period_id = ?', [dirty.payeeId, dirty.periodId]);
     }
-    await insertRows(transaction, 'INSERT INTO statement_lines (payee_id, period_id, line_no, line_id, kind, amount, amount_unrounded, currency, credit_id, deal_id, plan_version_id, component_key, tier, rate, base_amount, formula, sources, held_reason, earned_as)', out.lines);
+    await insertLines(transaction, out.lines);
     await insertRows(
       transaction,
       `INSERT INTO statements (payee_id, period_id, period_start, period_end, status, currency, payable, held, totals, attainment, held_credits,
@@ -767,7 +779,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   return {
     name: STATEMENTS_PROJECTION_NAME,
-    version: 4,
+    version: 5,
     counts,
     filter: { eventTypes: STATEMENT_SOURCE_EVENT_TYPES },
     tables: STATEMENT_TABLES,
