@@ -245,6 +245,10 @@ describe('statements read model', () => {
     await onPlan(monthlyPlan({ periodFrequency: 'quarter' }), 'ada');
     const quarter = await statement('ada', '2026-Q1');
     expect(quarter.lines.map((line) => line.amount)).toEqual(['1000.00', '1000.00']);
+    // Stored by the read model (a statement computed on the fly for want of a stored one has no log position).
+    expect(quarter).toMatchObject({ status: 'computed', creditCount: 2, lastPosition: expect.any(Number) });
+    expect(quarter.lastPosition).toBeGreaterThan(0);
+    expect((await dumpReadModel(ledger.db, ledger.projections)).statements!.map((row) => (row as { period_id: string }).period_id)).toEqual(['2026-Q1']);
     expect(await statement('ada', '2026-02').catch((error: { code: string }) => error.code)).toBe('STATEMENT.PERIOD_NOT_OF_PLAN');
 
     // Version 2 from March pays 12%.

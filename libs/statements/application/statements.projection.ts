@@ -102,6 +102,11 @@ interface DirtyStatement {
   /** Credits added since the last flush; meaningful only when not `full`. */
   added: CreditInput[];
   full: boolean;
+  /**
+   * Its credits may be stored under another period (the payee's periods were regrouped): read them from the table
+   * even when the period has no stored statement.
+   */
+  regrouped: boolean;
 }
 
 /** What one batch changed; written at flush, forgotten at discard. */
@@ -235,6 +240,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
   function forgetAll(): void {
     forgetInputs();
     batch = new Batch();
+    batchCreditsByStatement = null;
   }
 
   async function load(transaction: ReadModelTransaction): Promise<void> {
@@ -291,7 +297,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     if (dirty === undefined) {
       const period = periodOfId(periodId);
       if (period === null) throw new Error(`Not a statement period id: ${periodId}`);
-      dirty = { payeeId, periodId, period, added: [], full: false };
+      dirty = { payeeId, periodId, period, added: [], full: false, regrouped: false };
       byPeriod.set(periodId, dirty);
     }
     return dirty;
@@ -513,6 +519,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     for (const dirty of batch.dirty.get(payeeId)?.values() ?? []) markFull(payeeId, dirty.periodId);
     const rows = await transaction.all<{ credit_date: string }>('SELECT DISTINCT credit_date FROM statement_credits WHERE payee_id = ? AND credit_date >= ? AND current = 1', [payeeId, from]);
     for (const row of rows) markFull(payeeId, periodIdOf(payeeId, row.credit_date));
+    for (const dirty of batch.dirty.get(payeeId)?.values() ?? []) dirty.regrouped = true;
   }
 
   /** Moves the credits this batch added for a payee without stored statements to the periods they now fall in. */
@@ -562,6 +569,22 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       }
     }
     return quotas;
+  }
+
+  /** This batch's current credits by statement, built on first use: all the credits of a period without a stored statement. */
+  let batchCreditsByStatement: Map<string, CreditInput[]> | null = null;
+  function batchCreditsOf(key: string): CreditInput[] {
+    if (batchCreditsByStatement === null) {
+      batchCreditsByStatement = new Map();
+      for (const row of batch.credits.values()) {
+        if (row === null || !row.current) continue;
+        const statement = statementKey(row.payeeId, periodIdOf(row.payeeId, row.credit.creditDate));
+        const list = batchCreditsByStatement.get(statement);
+        if (list === undefined) batchCreditsByStatement.set(statement, [row.credit]);
+        else list.push(row.credit);
+      }
+    }
+    return batchCreditsByStatement.get(key) ?? [];
   }
 
   async function readPeriodCredits(transaction: ReadModelTransaction, dirty: DirtyStatement): Promise<CreditInput[]> {
@@ -676,7 +699,13 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     const known = statementPeriods.get(dirty.payeeId)?.has(dirty.periodId) ?? false;
     // A period without a stored statement holds no stored credit: a new period's credits are the ones just added.
     const credits =
-      cached !== undefined ? [...cached.credits.values()] : !known && !dirty.full ? dirty.added : await readPeriodCredits(transaction, dirty);
+      cached !== undefined
+        ? [...cached.credits.values()]
+        : !known && !dirty.regrouped
+          ? dirty.full
+            ? batchCreditsOf(key)
+            : dirty.added
+          : await readPeriodCredits(transaction, dirty);
     if (credits.length === 0) {
       if (known) {
         out.deletedStatements.push(dirty);
@@ -766,6 +795,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
          error_message = excluded.error_message`,
     );
     batch = new Batch();
+    batchCreditsByStatement = null;
     // Least recently used first: evict from the front.
     if (engines.size > engineStatesCached) {
       let excess = engines.size - engineStatesCached;
