@@ -3,6 +3,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchFigure } from './bench-types.js';
 import { runEventStoreBench } from './event-store.bench.js';
+import { runStatementsBench } from './statements.bench.js';
 
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
@@ -10,6 +11,7 @@ import { runEventStoreBench } from './event-store.bench.js';
  */
 const benches: { name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
   { name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
+  { name: 'statements read model (full recompute, rebuild from the log, explain / as-of / estimate latency)', run: (dir) => runStatementsBench({ dir }) },
 ];
 
 const processors = cpus();
