@@ -1,12 +1,14 @@
 import { createAttainmentProjection } from '#lib/attainment/application/attainment.projection.js';
 import { dealsProjection } from '#lib/crediting/application/deals.projection.js';
 import { payeeDirectoryProjection } from '#lib/organization/application/payee-directory.projection.js';
+import { createStatementsProjection } from '#lib/statements/application/statements.projection.js';
 import type { Projection } from './projection.js';
 
 /**
- * Every read model of the ledger, for one ProjectionRunner over one read-model database.
+ * Every read model of the ledger, for one ProjectionRunner over one read-model database: the service, `cli rebuild`
+ * and the tests use this one list.
  * Call it once per database: some projections keep per-instance caches.
  */
 export function createLedgerProjections(): Projection[] {
-  return [payeeDirectoryProjection, dealsProjection, createAttainmentProjection()];
+  return [payeeDirectoryProjection, dealsProjection, createAttainmentProjection(), createStatementsProjection()];
 }

@@ -3,13 +3,13 @@ import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.j
 import { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from '../../ledger/src/config/ledger-config.js';
-import { ledgerProjections } from '../../ledger/src/ledger.projections.js';
+import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 
 /** Drops every read model and folds the whole log into them again, from position 0. */
 export async function rebuildReadModels(config: LedgerConfig): Promise<{ projections: string[]; headPosition: number; elapsedMs: number }> {
   const store = SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite') });
   const readModels = SqliteReadModelDb.open({ path: join(config.dataDir, 'read-models.sqlite') });
-  const projections = ledgerProjections();
+  const projections = createLedgerProjections();
   const runner = new ProjectionRunner(store, readModels, projections);
   const started = performance.now();
   try {

@@ -8,7 +8,7 @@ import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
 import { EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
-import { ledgerProjections } from './ledger.projections.js';
+import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
 import { ReadConsistency } from './http/read-consistency.js';
@@ -95,7 +95,7 @@ export class LedgerModule {
           provide: PROJECTION_RUNNER,
           inject: [EVENT_STORE, READ_MODEL_DB],
           useFactory: (store: EventStore, readModels: ReadModelDb) =>
-            new ProjectionRunner(store, readModels, ledgerProjections(), {
+            new ProjectionRunner(store, readModels, createLedgerProjections(), {
               onError: (error) => logger.error(`Projections stopped: ${error.message}`, error.stack),
             }),
         },
