@@ -1,11 +1,3 @@
-/** One event's keys, as the key directory records them. */
-export interface EventKeys {
-  position: number;
-  streamId: string;
-  revision: number;
-  eventId: string;
-}
-
 /**
  * The in-memory index of the embedded store (a "keydir", as in Bitcask): for each stream the positions
  * of its events by revision, and for each event id its position. It is built from the log and kept in
@@ -25,39 +17,39 @@ export class KeyDirectory {
     return this.throughPositionValue;
   }
 
-  add(keys: EventKeys): void {
-    let positions = this.positionsByStream.get(keys.streamId);
+  add(position: number, streamId: string, revision: number, eventId: string): void {
+    let positions = this.positionsByStream.get(streamId);
     if (positions === undefined) {
       positions = [];
-      this.positionsByStream.set(keys.streamId, positions);
+      this.positionsByStream.set(streamId, positions);
     }
-    if (keys.revision !== positions.length) {
+    if (revision !== positions.length) {
       throw new Error(
-        `Event store log is inconsistent: event ${keys.eventId} at position ${keys.position} has revision ` +
-          `${keys.revision} in stream ${keys.streamId}, expected ${positions.length}`,
+        `Event store log is inconsistent: event ${eventId} at position ${position} has revision ` +
+          `${revision} in stream ${streamId}, expected ${positions.length}`,
       );
     }
-    if (keys.position <= this.throughPositionValue) {
-      throw new Error(`Event store log is inconsistent: position ${keys.position} does not follow ${this.throughPositionValue}`);
+    if (position <= this.throughPositionValue) {
+      throw new Error(`Event store log is inconsistent: position ${position} does not follow ${this.throughPositionValue}`);
     }
-    positions.push(keys.position);
-    this.positionByEventId.set(keys.eventId, keys.position);
-    this.throughPositionValue = keys.position;
+    positions.push(position);
+    this.positionByEventId.set(eventId, position);
+    this.throughPositionValue = position;
   }
 
   /**
-   * Takes back entries added since `throughPosition` was `previousThroughPosition`, newest first, for a
-   * transaction that did not commit.
+   * Takes back the newest entry of a stream, for a decision that was not committed. Called newest first;
+   * `rewindTo` then sets the position the directory is complete through.
    */
-  removeNewest(added: readonly EventKeys[], previousThroughPosition: number): void {
-    for (let index = added.length - 1; index >= 0; index--) {
-      const keys = added[index];
-      const positions = this.positionsByStream.get(keys.streamId) as number[];
-      positions.pop();
-      if (positions.length === 0) this.positionsByStream.delete(keys.streamId);
-      this.positionByEventId.delete(keys.eventId);
-    }
-    this.throughPositionValue = previousThroughPosition;
+  removeNewest(streamId: string, eventId: string): void {
+    const positions = this.positionsByStream.get(streamId) as number[];
+    positions.pop();
+    if (positions.length === 0) this.positionsByStream.delete(streamId);
+    this.positionByEventId.delete(eventId);
+  }
+
+  rewindTo(throughPosition: number): void {
+    this.throughPositionValue = throughPosition;
   }
 
   /** The revision of the stream's last event, or -1 when it has none. */
@@ -69,12 +61,14 @@ export class KeyDirectory {
     return this.positionsByStream.get(streamId)?.[revision];
   }
 
-  /** Positions of the stream's events from `fromRevision` on, in revision order. */
-  streamPositions(streamId: string, fromRevision: number, maxCount: number | undefined): number[] {
+  /** Positions of the stream's events from `fromRevision` on, in revision order, up to `throughPosition`. */
+  streamPositions(streamId: string, fromRevision: number, maxCount: number | undefined, throughPosition: number): number[] {
     const positions = this.positionsByStream.get(streamId);
     if (positions === undefined) return [];
+    let end = positions.length;
+    while (end > 0 && positions[end - 1] > throughPosition) end--;
     const start = Math.max(0, fromRevision);
-    return positions.slice(start, maxCount === undefined ? undefined : start + Math.max(0, maxCount));
+    return positions.slice(start, maxCount === undefined ? end : Math.min(end, start + Math.max(0, maxCount)));
   }
 
   positionOfEvent(eventId: string): number | undefined {

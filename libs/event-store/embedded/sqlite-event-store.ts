@@ -16,7 +16,8 @@ import {
   type Subscription,
 } from '../event-store.port.js';
 import { GENESIS_HASH, chainHash } from './event-hash-chain.js';
-import { KeyDirectory, type EventKeys } from './key-directory.js';
+import { WriterThread, createLogWriter, type AppendRows, type LogWriter, type RowsMessage, type WriterResult } from './log-writer.js';
+import { KeyDirectory } from './key-directory.js';
 import { EVENT_COLUMNS, ensureStoreSchema } from './sqlite-schema.js';
 import { SqliteSubscription, type SubscriptionPage } from './sqlite-subscription.js';
 
@@ -34,10 +35,31 @@ export interface SqliteEventStoreOptions {
   busyTimeoutMs?: number;
   /** Events a catch-up subscription reads per query. Default 2000. */
   subscriptionPageSize?: number;
+  /**
+   * An event-loop turn that decides at most this many events is written on the calling thread when it
+   * ends; a longer turn goes to the writer thread as it is decided. Default 256; 0 sends every turn to
+   * the writer thread.
+   */
+  inlineTurnRows?: number;
 }
 
-const COLUMNS_PER_ROW = 10;
-const ROWS_PER_INSERT = 32;
+/**
+ * A turn that decides at most this many rows is written on the main thread when it ends; a longer one
+ * goes to the writer thread as it is decided (see log-writer.ts). The single-event appends of many
+ * concurrent writers make short turns; bulk appends make long ones.
+ */
+const DEFAULT_INLINE_TURN_ROWS = 256;
+/** While the writer thread has rows in flight, decided rows follow them in messages of about this many. */
+const ROWS_PER_MESSAGE = 32;
+/**
+ * The writer thread commits before the turn ends when it has caught up and holds this many rows, so a
+ * long turn is committed in parts, each fsync overlapping the deciding of the next part.
+ */
+const COMMIT_MID_TURN_ROWS = 256;
+/** Bounds one transaction (and the latency of the appends at its front) when appends keep arriving. */
+const MAX_ROWS_PER_COMMIT = 16_384;
+/** About SQLite's automatic checkpoint of every 1000 pages (4 MiB), at this store's row size. */
+const CHECKPOINT_ROWS = 4_000;
 
 /** A row as read from the events table, in EVENT_COLUMNS order. */
 type EventRow = [
@@ -57,64 +79,92 @@ type RecordedContentRow = [streamId: string, revision: number, type: string, sch
 
 type KeyRow = [position: number, streamId: string, revision: number, eventId: string];
 
+type Outcome = AppendResult | ConcurrencyError | DuplicateEventIdError;
+
 interface PendingAppend {
-  streamId: string;
-  events: readonly NewEvent[];
+  /**
+   * What the append writes, taken from the caller's events when append is called (data and metadata
+   * serialized then), so later mutation of the caller's objects changes nothing and they are not kept.
+   * `firstRevision` is set when the append is accepted.
+   */
+  rows: AppendRows;
   expectedRevision: ExpectedRevision;
-  /** Serialized once, when append is called, so later mutation of the caller's objects changes nothing. */
-  dataJsons: string[];
-  metadataJsons: string[];
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
+  /** Set when decided; delivered once everything up to `horizon` is committed. */
+  outcome: Outcome | null;
+  /** The position of its first row, or 0 when it writes none. */
+  firstPosition: number;
+  /** The last position decided when this append was decided: its outcome rests on everything up to there. */
+  horizon: number;
 }
 
 /**
  * The embedded event store: one local SQLite file (WAL, synchronous=FULL), so an append resolves only
  * after its transaction is committed and fsynced.
  *
- * Appends made in the same event-loop turn are group-committed: one transaction and one fsync for all
- * of them. Each append is still judged on its own, in call order, as if the appends ran one after
- * another: a rejected append (wrong expected revision, duplicate event id) leaves the others in its
- * batch untouched. Every check runs against the key directory before anything is written, so a
- * rejected append never writes a row.
+ * Appends are decided on the main thread, in call order, each on its own, as if they ran one after
+ * another: the expected revision and event ids are checked against the key directory, which already
+ * holds every earlier decided append, committed or not. A rejected append (wrong expected revision,
+ * duplicate event id) writes nothing and leaves the others alone. The rows of accepted appends get
+ * their positions and revisions here and go to the writer thread (`commit-writer.ts`), which commits
+ * whatever has arrived since its last commit in one transaction and one fsync, while this thread goes
+ * on deciding. Every outcome, a rejection included, is delivered only once everything decided before
+ * it is committed; if a commit fails, the appends in it fail and every later append is decided again
+ * from the file.
  *
- * Several processes may open the same file. Writers take SQLite's write lock (waiting up to the busy
- * timeout). Before using its key directory, an instance asks SQLite whether another connection has
- * committed since (PRAGMA data_version) and, if so, reads the new rows into it.
+ * Several processes may open the same file. Each writer takes SQLite's write lock (waiting up to the
+ * busy timeout) and checks that the file's head is where its rows were decided to follow; if another
+ * process got there first, this instance reads the new rows into its key directory and decides again.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
+  private readonly path: string;
   private readonly now: () => Date;
   private readonly pollIntervalMs: number;
+  private readonly busyTimeoutMs: number;
   private readonly subscriptionPageSize: number;
+  private readonly inlineTurnRows: number;
 
-  private readonly beginImmediate: Database.Statement;
-  private readonly commit: Database.Statement;
-  private readonly rollback: Database.Statement;
   private readonly selectDataVersion: Database.Statement;
-  private readonly selectHead: Database.Statement;
   private readonly selectHeadPosition: Database.Statement;
   private readonly selectKeysAfter: Database.Statement;
   private readonly selectContentAt: Database.Statement;
   private readonly selectAtPositions: Database.Statement;
-  /** Multi-row inserts by row count (powers of two up to ROWS_PER_INSERT): binding is cheaper per row. */
-  private readonly insertEventsByRowCount = new Map<number, Database.Statement>();
-  /** Values of rows decided in the current batch and not yet inserted, COLUMNS_PER_ROW per row. */
-  private rowValues: unknown[] = [];
+  private readonly selectStreamAfter: Database.Statement;
   private readonly selectAllCache = new Map<string, Database.Statement>();
 
-  private queue: PendingAppend[] = [];
-  private flushScheduled = false;
   private closed = false;
   private readonly subscriptions = new Set<SqliteSubscription>();
 
-  /** Built on first use (an append or a stream read), so processes that only subscribe never pay for it. */
+  /**
+   * Built on first use (an append or a stream read), so processes that only subscribe never pay for it.
+   * Holds the file's events through `committedThrough`, then this instance's decided, uncommitted ones.
+   */
   private keys: KeyDirectory | null = null;
-  /** The log's last position and hash, as of the last sync or own commit. */
-  private lastPosition = 0;
-  private lastHash = GENESIS_HASH;
-  /** PRAGMA data_version when `keys` was last brought up to date; it moves only when another connection commits. */
+  /** Every event up to here is committed, and the key directory matches the file up to here. */
+  private committedThrough = 0;
+  /** PRAGMA data_version when `keys` was last brought up to date; it moves when another connection commits. */
   private syncedDataVersion = -1;
+
+  /** Decided appends whose outcome waits for a commit, in decision order (so in horizon order). */
+  private unsettled: PendingAppend[] = [];
+  private unsettledStart = 0;
+  /** Decided rows not yet written or sent to the writer thread. */
+  private outgoing: RowsMessage | null = null;
+  private outgoingRows = 0;
+  /** Rows went to the writer thread in this turn before its end: the thread waits for the end-of-turn message. */
+  private sentMidTurn = false;
+  /** The last position sent to the writer thread: it has rows in flight while this is past `committedThrough`. */
+  private sentThrough = 0;
+  /** One clock reading per event-loop turn: the recordedAt of every event decided in it. */
+  private turnRecordedAt: string | null = null;
+  private generation = 0;
+  /** Writes short turns on this thread, on the store's own connection. */
+  private inlineWriter: LogWriter | null = null;
+  /** Started for the first long turn. */
+  private writerThread: WriterThread | null = null;
+  private readonly settledWaiters: (() => void)[] = [];
 
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
     return new SqliteEventStore(options);
@@ -122,12 +172,18 @@ export class SqliteEventStore implements EventStore {
 
   private constructor(options: SqliteEventStoreOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
+    this.path = options.path;
     this.now = options.now ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.subscriptionPageSize = options.subscriptionPageSize ?? 2000;
+    this.inlineTurnRows = options.inlineTurnRows ?? DEFAULT_INLINE_TURN_ROWS;
 
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    this.db = new Database(options.path, { timeout: this.busyTimeoutMs });
     try {
+      // Takes effect only when this creates the file. Rows are about 1 KiB; 16 KiB pages make a checkpoint
+      // (copying the write-ahead log into the file) about a quarter cheaper than SQLite's default 4 KiB.
+      this.db.pragma('page_size = 16384');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       ensureStoreSchema(this.db);
@@ -136,11 +192,7 @@ export class SqliteEventStore implements EventStore {
       throw error;
     }
 
-    this.beginImmediate = this.db.prepare('BEGIN IMMEDIATE');
-    this.commit = this.db.prepare('COMMIT');
-    this.rollback = this.db.prepare('ROLLBACK');
     this.selectDataVersion = this.db.prepare('PRAGMA data_version').pluck();
-    this.selectHead = this.db.prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1').raw();
     this.selectHeadPosition = this.db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck();
     this.selectKeysAfter = this.db
       .prepare('SELECT position, stream_id, revision, event_id FROM events WHERE position > ? ORDER BY position')
@@ -151,47 +203,39 @@ export class SqliteEventStore implements EventStore {
     this.selectAtPositions = this.db
       .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position IN (SELECT value FROM json_each(?)) ORDER BY position`)
       .raw();
-    for (let rowCount = 1; rowCount <= ROWS_PER_INSERT; rowCount *= 2) {
-      const placeholders = Array.from({ length: rowCount }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-      this.insertEventsByRowCount.set(
-        rowCount,
-        this.db.prepare(
-          `INSERT INTO events (position, stream_id, revision, event_id, type, schema_version, data, metadata, recorded_at, hash)
-           VALUES ${placeholders}`,
-        ),
-      );
-    }
+    this.selectStreamAfter = this.db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND stream_id = ? ORDER BY position`)
+      .raw();
   }
 
   append(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('The event store is closed'));
-    const dataJsons: string[] = new Array(events.length);
-    const metadataJsons: string[] = new Array(events.length);
+    let rows: AppendRows;
     try {
-      validateAppend(streamId, events, expectedRevision);
-      for (let index = 0; index < events.length; index++) {
-        dataJsons[index] = JSON.stringify(events[index].data);
-        metadataJsons[index] = JSON.stringify(events[index].metadata);
-      }
+      rows = appendRows(streamId, events, expectedRevision);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ streamId, events, expectedRevision, dataJsons, metadataJsons, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate, not a microtask: every append made in this turn, including those made by
-        // continuations of the previous batch's promises, joins the same transaction.
-        setImmediate(this.flush);
-      }
+      this.decide({ rows, expectedRevision, resolve, reject, outcome: null, firstPosition: 0, horizon: 0 });
     });
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    const positions = this.syncedKeys().streamPositions(streamId, options.fromRevision ?? 0, options.maxCount);
-    if (positions.length === 0) return [];
-    const rows = this.selectAtPositions.all(JSON.stringify(positions)) as EventRow[];
+    const keys = this.currentKeys();
+    const fromRevision = options.fromRevision ?? 0;
+    const maxCount = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const committedThrough = this.committedThrough;
+    const positions = keys.streamPositions(streamId, fromRevision, options.maxCount, committedThrough);
+    const rows = positions.length === 0 ? [] : (this.selectAtPositions.all(JSON.stringify(positions)) as EventRow[]);
+    if (this.hasUnsettled() && rows.length < maxCount) {
+      // Rows committed after the last acknowledged commit: this instance's own, acknowledged any moment
+      // now, or another process's, which the key directory reads in once nothing is in flight.
+      for (const row of this.selectStreamAfter.iterate(committedThrough, streamId) as IterableIterator<EventRow>) {
+        if (row[2] >= fromRevision && rows.length < maxCount) rows.push(row);
+      }
+    }
     return rows.map(toRecordedEvent);
   }
 
@@ -225,100 +269,67 @@ export class SqliteEventStore implements EventStore {
     return this.selectHeadPosition.get() as number;
   }
 
-  /** Writes what is queued, ends every subscription, then closes the file. */
+  /** Commits what is decided, ends every subscription, then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.queue.length > 0) this.flush();
     this.closed = true;
+    this.flushTurn();
+    if (this.hasUnsettled()) await new Promise<void>((resolve) => this.settledWaiters.push(resolve));
+    await this.writerThread?.close();
+    this.writerThread = null;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     this.db.close();
   }
 
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-
-    const outcomes: (AppendResult | ConcurrencyError | DuplicateEventIdError)[] = new Array(batch.length);
-    const added: EventKeys[] = [];
-    let keys: KeyDirectory | null = null;
-    let throughPositionBefore = 0;
+  /** Judges one append against everything decided before it; its outcome waits for those to commit. */
+  private decide(pending: PendingAppend): void {
     try {
-      this.beginImmediate.run();
-      keys = this.syncedKeys();
-      throughPositionBefore = keys.throughPosition;
-      const recordedAt = this.now().toISOString();
-      for (let index = 0; index < batch.length; index++) {
-        try {
-          outcomes[index] = this.applyAppend(keys, batch[index], recordedAt, added);
-        } catch (error) {
-          if (!isRejectionOfOneAppend(error)) throw error;
-          outcomes[index] = error;
-        }
+      const keys = this.currentKeys();
+      try {
+        pending.outcome = this.judge(keys, pending);
+      } catch (error) {
+        if (!isRejectionOfOneAppend(error)) throw error;
+        pending.outcome = error;
       }
-      this.insertDecidedRows();
-      this.commit.run();
+      pending.horizon = keys.throughPosition;
     } catch (error) {
-      this.rowValues = [];
-      if (this.db.inTransaction) this.rollback.run();
-      if (keys !== null) keys.removeNewest(added, throughPositionBefore);
-      // The next sync reloads the head position and hash from the file.
-      this.syncedDataVersion = -1;
-      for (const pending of batch) pending.reject(error);
+      // Reading the file failed; nothing was decided.
+      pending.reject(error);
       return;
     }
-    for (let index = 0; index < batch.length; index++) {
-      const outcome = outcomes[index];
-      if (outcome instanceof Error) batch[index].reject(outcome);
-      else batch[index].resolve(outcome);
+    if (!this.hasUnsettled() && pending.horizon <= this.committedThrough) {
+      settle(pending);
+      return;
     }
-    for (const subscription of this.subscriptions) subscription.wake();
-  };
+    this.unsettled.push(pending);
+    if (this.outgoingRows > (this.threadInFlight() ? ROWS_PER_MESSAGE : this.inlineTurnRows)) this.sendToThread(false);
+  }
 
   /**
-   * Runs inside the batch transaction; decides from the key directory, then writes. Throws
-   * ConcurrencyError or DuplicateEventIdError, before writing anything, to reject this append alone.
+   * Decides from the key directory and, when accepted, adds the append's rows to the outgoing message.
+   * Throws ConcurrencyError or DuplicateEventIdError, before changing anything, to reject this append alone.
    */
-  private applyAppend(keys: KeyDirectory, pending: PendingAppend, recordedAt: string, added: EventKeys[]): AppendResult {
-    const { streamId, events, expectedRevision } = pending;
+  private judge(keys: KeyDirectory, pending: PendingAppend): AppendResult {
+    const { rows, expectedRevision } = pending;
+    const { streamId, eventIds } = rows;
     const replayed = this.findIdempotentReplay(keys, pending);
     if (replayed) return replayed;
     const actualRevision = keys.lastRevision(streamId);
     if (!revisionMatches(expectedRevision, actualRevision)) {
       throw new ConcurrencyError(streamId, expectedRevision, actualRevision);
     }
-    if (events.length === 0) {
+    const count = eventIds.length;
+    if (count === 0) {
       return { nextExpectedRevision: actualRevision, position: keys.positionAtRevision(streamId, actualRevision) ?? 0 };
     }
 
-    let position = this.lastPosition;
-    let hash = this.lastHash;
-    for (let index = 0; index < events.length; index++) {
-      const event = events[index];
-      position++;
-      const revision = actualRevision + 1 + index;
-      const dataJson = pending.dataJsons[index];
-      const metadataJson = pending.metadataJsons[index];
-      hash = chainHash(hash, {
-        position,
-        streamId,
-        revision,
-        eventId: event.eventId,
-        type: event.type,
-        schemaVersion: event.schemaVersion,
-        dataJson,
-        metadataJson,
-        recordedAt,
-      });
-      this.rowValues.push(position, streamId, revision, event.eventId, event.type, event.schemaVersion, dataJson, metadataJson, recordedAt, hash);
-      const eventKeys: EventKeys = { position, streamId, revision, eventId: event.eventId };
-      keys.add(eventKeys);
-      added.push(eventKeys);
-    }
-    this.lastPosition = position;
-    this.lastHash = hash;
-    return { nextExpectedRevision: actualRevision + events.length, position };
+    const firstPosition = keys.throughPosition + 1;
+    for (let index = 0; index < count; index++) keys.add(firstPosition + index, streamId, actualRevision + 1 + index, eventIds[index]);
+    rows.firstRevision = actualRevision + 1;
+    this.outgoingFrom(firstPosition).appends.push(rows);
+    this.outgoingRows += count;
+    pending.firstPosition = firstPosition;
+    return { nextExpectedRevision: actualRevision + count, position: firstPosition + count - 1 };
   }
 
   /**
@@ -327,70 +338,216 @@ export class SqliteEventStore implements EventStore {
    * Returns undefined when none of its ids is recorded; throws DuplicateEventIdError for anything between.
    */
   private findIdempotentReplay(keys: KeyDirectory, pending: PendingAppend): AppendResult | undefined {
-    const { streamId, events, expectedRevision } = pending;
+    const { rows, expectedRevision } = pending;
+    const { streamId, eventIds, types, schemaVersions, dataJsons } = rows;
     let recordedCount = 0;
-    for (const event of events) if (keys.positionOfEvent(event.eventId) !== undefined) recordedCount++;
+    for (const eventId of eventIds) if (keys.positionOfEvent(eventId) !== undefined) recordedCount++;
     if (recordedCount === 0) return undefined;
 
-    const firstPosition = keys.positionOfEvent(events[0].eventId);
-    if (recordedCount < events.length || firstPosition === undefined) {
-      const offending = events.find((event) => keys.positionOfEvent(event.eventId) !== undefined) as NewEvent;
-      throw new DuplicateEventIdError(offending.eventId);
+    const firstPosition = keys.positionOfEvent(eventIds[0]);
+    if (recordedCount < eventIds.length || firstPosition === undefined) {
+      const offending = eventIds.find((eventId) => keys.positionOfEvent(eventId) !== undefined) as string;
+      throw new DuplicateEventIdError(offending);
     }
-    // The recorded events may have been decided earlier in this batch.
-    this.insertDecidedRows();
     const firstRevisionExpected =
       expectedRevision === 'no_stream' ? 0 : typeof expectedRevision === 'number' ? expectedRevision + 1 : undefined;
     let startRevision = -1;
     let lastPosition = 0;
-    for (let index = 0; index < events.length; index++) {
-      const event = events[index];
-      lastPosition = keys.positionOfEvent(event.eventId) as number;
-      const [recordedStreamId, revision, type, schemaVersion, dataJson] = this.selectContentAt.get(lastPosition) as RecordedContentRow;
+    for (let index = 0; index < eventIds.length; index++) {
+      lastPosition = keys.positionOfEvent(eventIds[index]) as number;
+      const [recordedStreamId, revision, type, schemaVersion, dataJson] = this.recordedContentAt(lastPosition);
       if (index === 0) startRevision = revision;
       if (
         recordedStreamId !== streamId ||
         revision !== startRevision + index ||
         (firstRevisionExpected !== undefined && startRevision !== firstRevisionExpected) ||
-        type !== event.type ||
-        schemaVersion !== event.schemaVersion ||
-        dataJson !== pending.dataJsons[index]
+        type !== types[index] ||
+        schemaVersion !== schemaVersions[index] ||
+        dataJson !== dataJsons[index]
       ) {
-        throw new DuplicateEventIdError(event.eventId);
+        throw new DuplicateEventIdError(eventIds[index]);
       }
     }
-    return { nextExpectedRevision: startRevision + events.length - 1, position: lastPosition };
+    return { nextExpectedRevision: startRevision + eventIds.length - 1, position: lastPosition };
   }
 
-  private insertDecidedRows(): void {
-    const values = this.rowValues;
-    let offset = 0;
-    let rowsLeft = values.length / COLUMNS_PER_ROW;
-    for (let rowCount = ROWS_PER_INSERT; rowsLeft > 0; rowCount /= 2) {
-      const statement = this.insertEventsByRowCount.get(rowCount) as Database.Statement;
-      while (rowsLeft >= rowCount) {
-        statement.run(values.slice(offset, offset + rowCount * COLUMNS_PER_ROW));
-        offset += rowCount * COLUMNS_PER_ROW;
-        rowsLeft -= rowCount;
-      }
+  /** A recorded event's content: from the file when committed, else from the append that decided it. */
+  private recordedContentAt(position: number): RecordedContentRow {
+    if (position <= this.committedThrough) return this.selectContentAt.get(position) as RecordedContentRow;
+    for (let index = this.unsettled.length - 1; index >= this.unsettledStart; index--) {
+      const { firstPosition, rows } = this.unsettled[index];
+      const offset = position - firstPosition;
+      if (firstPosition === 0 || offset < 0 || offset >= rows.eventIds.length) continue;
+      return [rows.streamId, rows.firstRevision + offset, rows.types[offset], rows.schemaVersions[offset], rows.dataJsons[offset]];
     }
-    this.rowValues = [];
+    throw new Error(`Event store position ${position} is neither committed nor decided`);
   }
 
-  /** The key directory, first brought up to date with whatever other connections committed. */
-  private syncedKeys(): KeyDirectory {
+  /**
+   * The key directory. While appends are in flight it is used as it is: every commit checks the file's
+   * head, which catches another process's writes. Otherwise it is first brought up to date with what
+   * other connections committed.
+   */
+  private currentKeys(): KeyDirectory {
+    if (this.keys !== null && this.hasUnsettled()) return this.keys;
     const dataVersion = this.selectDataVersion.get() as number;
     if (this.keys !== null && dataVersion === this.syncedDataVersion) return this.keys;
     const keys = this.keys ?? new KeyDirectory();
     for (const [position, streamId, revision, eventId] of this.selectKeysAfter.iterate(keys.throughPosition) as IterableIterator<KeyRow>) {
-      keys.add({ position, streamId, revision, eventId });
+      keys.add(position, streamId, revision, eventId);
     }
-    const head = this.selectHead.get() as [number, string] | undefined;
-    this.lastPosition = head?.[0] ?? 0;
-    this.lastHash = head?.[1] ?? GENESIS_HASH;
     this.keys = keys;
+    this.committedThrough = keys.throughPosition;
     this.syncedDataVersion = dataVersion;
     return keys;
+  }
+
+  /** The outgoing message, opened at `firstPosition` when there is none. */
+  private outgoingFrom(firstPosition: number): RowsMessage {
+    if (this.outgoing === null) {
+      if (this.turnRecordedAt === null) {
+        this.turnRecordedAt = this.now().toISOString();
+        setImmediate(this.endTurn);
+      }
+      this.outgoing = { kind: 'rows', generation: this.generation, firstPosition, recordedAt: this.turnRecordedAt, appends: [], endOfTurn: false };
+    }
+    return this.outgoing;
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnRecordedAt = null;
+    this.flushTurn();
+  };
+
+  /** Writes a short turn here and now, or tells the writer thread that the turn has ended. */
+  private flushTurn(): void {
+    const message = this.outgoing;
+    if (message === null || this.sentMidTurn || this.threadInFlight() || this.outgoingRows > this.inlineTurnRows) {
+      this.sendToThread(true);
+      return;
+    }
+    this.outgoing = null;
+    this.outgoingRows = 0;
+    message.endOfTurn = true;
+    this.inlineWriter ??= createLogWriter({
+      db: this.db,
+      chainHash,
+      genesisHash: GENESIS_HASH,
+      policy: { commitMidTurnRows: COMMIT_MID_TURN_ROWS, maxRowsPerCommit: MAX_ROWS_PER_COMMIT },
+      report: this.onWriterResult,
+    });
+    this.inlineWriter.take(message);
+    this.inlineWriter.commitIfDue();
+  }
+
+  /** Sends the outgoing rows to the writer thread; at the end of a turn, says so (with no rows, when they went already). */
+  private sendToThread(endOfTurn: boolean): void {
+    let message = this.outgoing;
+    if (message === null) {
+      if (!endOfTurn || !this.sentMidTurn) return;
+      message = { kind: 'rows', generation: this.generation, firstPosition: 0, recordedAt: '', appends: [], endOfTurn };
+    }
+    message.endOfTurn = endOfTurn;
+    if (this.outgoingRows > 0) this.sentThrough = message.firstPosition + this.outgoingRows - 1;
+    this.outgoing = null;
+    this.outgoingRows = 0;
+    this.sentMidTurn = !endOfTurn;
+    if (this.writerThread === null) {
+      this.writerThread = new WriterThread(
+        {
+          path: this.path,
+          busyTimeoutMs: this.busyTimeoutMs,
+          policy: { commitMidTurnRows: COMMIT_MID_TURN_ROWS, maxRowsPerCommit: MAX_ROWS_PER_COMMIT },
+          checkpointRows: CHECKPOINT_ROWS,
+        },
+        { report: this.onWriterResult, stopped: this.onWriterStopped },
+      );
+    }
+    this.writerThread.keepAlive(true);
+    this.writerThread.send(message);
+  }
+
+  private threadInFlight(): boolean {
+    return this.sentThrough > this.committedThrough;
+  }
+
+  /** A commit or a failure, from the inline writer or the writer thread (which report in order). */
+  private readonly onWriterResult = (result: WriterResult): void => {
+    if (result.generation !== this.generation) return;
+    if (result.kind === 'committed') {
+      this.committedThrough = result.throughPosition;
+      this.settleCommitted();
+      for (const subscription of this.subscriptions) subscription.wake();
+      return;
+    }
+    const error = Object.assign(new Error(result.error.message), result.error.code === undefined ? {} : { code: result.error.code });
+    // A stale transaction wrote nothing and failed nobody: its appends are decided again like the later ones.
+    this.redecideUncommitted((pending) =>
+      !result.stale && pending.firstPosition >= result.firstPosition && pending.firstPosition <= result.throughPosition ? error : null,
+    );
+  };
+
+  private readonly onWriterStopped = (error: Error): void => {
+    this.writerThread = null;
+    // What the thread committed before it stopped is unknown here: those appends fail, and a retry with
+    // the same event ids is recognised as one once the key directory is read back from the file.
+    this.redecideUncommitted(() => error);
+  };
+
+  /** Delivers the outcomes that rest only on committed positions, in decision order. */
+  private settleCommitted(): void {
+    const unsettled = this.unsettled;
+    let start = this.unsettledStart;
+    while (start < unsettled.length && unsettled[start].horizon <= this.committedThrough) settle(unsettled[start++]);
+    if (start === unsettled.length) {
+      this.unsettled = [];
+      this.unsettledStart = 0;
+      this.writerThread?.keepAlive(false);
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
+    } else {
+      this.unsettledStart = start;
+    }
+  }
+
+  /**
+   * After a failed commit: takes back every uncommitted decision, newest first, so the key directory
+   * matches the file through `committedThrough` again; fails the appends `failure` names, and decides
+   * the others again, in their order, after reading in whatever other processes committed.
+   */
+  private redecideUncommitted(failure: (pending: PendingAppend) => Error | null): void {
+    this.generation++;
+    const uncommitted = this.unsettled.slice(this.unsettledStart);
+    this.unsettled = [];
+    this.unsettledStart = 0;
+    this.outgoing = null;
+    this.outgoingRows = 0;
+    this.sentThrough = this.committedThrough;
+    const keys = this.keys as KeyDirectory;
+    for (let index = uncommitted.length - 1; index >= 0; index--) {
+      const { firstPosition, rows } = uncommitted[index];
+      if (firstPosition === 0) continue;
+      for (let event = rows.eventIds.length - 1; event >= 0; event--) keys.removeNewest(rows.streamId, rows.eventIds[event]);
+    }
+    keys.rewindTo(this.committedThrough);
+    this.syncedDataVersion = -1;
+    for (const pending of uncommitted) {
+      const error = failure(pending);
+      if (error !== null) {
+        pending.reject(error);
+      } else {
+        pending.outcome = null;
+        pending.firstPosition = 0;
+        this.decide(pending);
+      }
+    }
+    if (!this.hasUnsettled()) {
+      this.writerThread?.keepAlive(false);
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
+    }
+  }
+
+  private hasUnsettled(): boolean {
+    return this.unsettled.length > this.unsettledStart;
   }
 
   /**
@@ -471,7 +628,11 @@ function revisionMatches(expected: ExpectedRevision, actual: number): boolean {
   }
 }
 
-function validateAppend(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): void {
+/**
+ * Checks an append's arguments and takes from its events what will be written, serializing data and
+ * metadata. Throws before anything is decided when the append is malformed.
+ */
+function appendRows(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): AppendRows {
   if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
   if (
     !(expectedRevision === 'any' || expectedRevision === 'no_stream' || expectedRevision === 'stream_exists') &&
@@ -479,19 +640,42 @@ function validateAppend(streamId: string, events: readonly NewEvent[], expectedR
   ) {
     throw new TypeError(`expectedRevision must be 'any', 'no_stream', 'stream_exists' or a revision >= 0, got ${String(expectedRevision)}`);
   }
-  for (const event of events) {
-    if (typeof event.eventId !== 'string' || event.eventId.length === 0) throw new TypeError('eventId must be a non-empty string');
-    if (typeof event.type !== 'string' || event.type.length === 0) throw new TypeError('type must be a non-empty string');
-    if (!Number.isSafeInteger(event.schemaVersion) || event.schemaVersion < 1) throw new TypeError('schemaVersion must be an integer >= 1');
-    if (event.metadata === null || typeof event.metadata !== 'object') throw new TypeError('metadata is required');
+  const count = events.length;
+  const rows: AppendRows = {
+    streamId,
+    firstRevision: -1,
+    eventIds: new Array(count),
+    types: new Array(count),
+    schemaVersions: new Array(count),
+    dataJsons: new Array(count),
+    metadataJsons: new Array(count),
+  };
+  for (let index = 0; index < count; index++) {
+    const { eventId, type, schemaVersion, data, metadata } = events[index];
+    if (typeof eventId !== 'string' || eventId.length === 0) throw new TypeError('eventId must be a non-empty string');
+    if (typeof type !== 'string' || type.length === 0) throw new TypeError('type must be a non-empty string');
+    if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) throw new TypeError('schemaVersion must be an integer >= 1');
+    if (metadata === null || typeof metadata !== 'object') throw new TypeError('metadata is required');
+    rows.eventIds[index] = eventId;
+    rows.types[index] = type;
+    rows.schemaVersions[index] = schemaVersion;
+    rows.dataJsons[index] = JSON.stringify(data);
+    rows.metadataJsons[index] = JSON.stringify(metadata);
   }
-  if (events.length > 1) {
+  if (count > 1) {
     const seen = new Set<string>();
-    for (const event of events) {
-      if (seen.has(event.eventId)) throw new DuplicateEventIdError(event.eventId);
-      seen.add(event.eventId);
+    for (const eventId of rows.eventIds) {
+      if (seen.has(eventId)) throw new DuplicateEventIdError(eventId);
+      seen.add(eventId);
     }
   }
+  return rows;
+}
+
+function settle(pending: PendingAppend): void {
+  const outcome = pending.outcome as Outcome;
+  if (outcome instanceof Error) pending.reject(outcome);
+  else pending.resolve(outcome);
 }
 
 function isRejectionOfOneAppend(error: unknown): error is ConcurrencyError | DuplicateEventIdError {
