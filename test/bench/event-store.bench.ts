@@ -47,7 +47,9 @@ export async function runEventStoreBench(options: EventStoreBenchOptions): Promi
     atLeast(`append 1 event, ${SINGLE_EVENT_WRITERS} concurrent writers`, single.eventsPerSecond, 'events/s', 50_000),
     { name: 'append latency p50 (same run)', value: single.latencyMsP50, unit: 'ms' },
     { name: 'append latency p99 (same run)', value: single.latencyMsP99, unit: 'ms' },
+    { name: 'CPU per event, all threads (same run)', value: single.cpuMicrosecondsPerEvent, unit: 'µs' },
     atLeast(`append ${EVENTS_PER_BATCH} events, ${BATCH_WRITERS} concurrent writers`, batched.eventsPerSecond, 'events/s', 100_000),
+    { name: 'CPU per event, all threads (same run)', value: batched.cpuMicrosecondsPerEvent, unit: 'µs' },
     atLeast(`catch-up subscription read + decode of ${events} events`, medianBy(readRuns, (value) => value), 'events/s', 150_000),
   ];
 }
@@ -74,6 +76,8 @@ interface AppendMeasurement {
   eventsPerSecond: number;
   latencyMsP50: number;
   latencyMsP99: number;
+  /** Process CPU time (every thread: main, the store's writer thread, GC helpers) per appended event. */
+  cpuMicrosecondsPerEvent: number;
 }
 
 /** Each writer owns one stream and appends with the correct expected revision, as a command handler does. */
@@ -85,6 +89,7 @@ async function appendFromWriters(
 ): Promise<AppendMeasurement> {
   const appendsPerWriter = Math.ceil(totalEvents / (writers * eventsPerAppend));
   const latenciesMs: number[] = [];
+  const cpuAtStart = process.cpuUsage();
   const startedAt = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {
@@ -100,10 +105,13 @@ async function appendFromWriters(
     }),
   );
   const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  const cpu = process.cpuUsage(cpuAtStart);
+  const events = writers * appendsPerWriter * eventsPerAppend;
   return {
-    eventsPerSecond: Math.round((writers * appendsPerWriter * eventsPerAppend) / seconds),
+    eventsPerSecond: Math.round(events / seconds),
     latencyMsP50: round2(percentile(latenciesMs, 50)),
     latencyMsP99: round2(percentile(latenciesMs, 99)),
+    cpuMicrosecondsPerEvent: round2((cpu.user + cpu.system) / events),
   };
 }
 

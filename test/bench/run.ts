@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchFigure } from './bench-types.js';
 import { runEventStoreBench } from './event-store.bench.js';
@@ -8,16 +8,25 @@ import { runStatementsBench } from './statements.bench.js';
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
+ * `npm run bench -- event-store` (or `statements`) runs only the benchmarks with that key.
  */
-const benches: { name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
-  { name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
-  { name: 'statements read model (full recompute, rebuild from the log, explain / as-of / estimate latency)', run: (dir) => runStatementsBench({ dir }) },
+const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
+  { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
+  {
+    key: 'statements',
+    name: 'statements read model (full recompute, rebuild from the log, explain / as-of / estimate latency)',
+    run: (dir) => runStatementsBench({ dir }),
+  },
 ];
+const selected = process.argv.slice(2);
+const benches = selected.length === 0 ? allBenches : allBenches.filter((bench) => selected.includes(bench.key));
+if (benches.length === 0) throw new Error(`No benchmark named ${selected.join(', ')}; known: ${allBenches.map((bench) => bench.key).join(', ')}`);
 
 const processors = cpus();
 console.log(
   `machine: ${processors.length} cores (${processors[0]?.model.trim() ?? 'unknown'}), ` +
-    `${Math.round(totalmem() / 2 ** 30)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}`,
+    `${Math.round(totalmem() / 2 ** 30)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}, ` +
+    `load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`,
 );
 
 let missedTargets = 0;

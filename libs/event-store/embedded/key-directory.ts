@@ -1,7 +1,9 @@
 /**
  * The in-memory index of the embedded store (a "keydir", as in Bitcask): for each stream the positions
  * of its events by revision, and for each event id its position. It is built from the log and kept in
- * step with it, so the log file stays append-only and every lookup an append needs is a map read.
+ * step with it, so the log file stays append-only and every lookup an append needs is a map read. Past
+ * the log's committed end it also holds the appends this process has decided and not yet committed,
+ * newest last, so they can be taken back if their commit fails.
  *
  * Cost: roughly 100 bytes per event and one pass over the log when first needed. Invariants the log
  * must keep (revisions 0, 1, 2... per stream, with no gap) are checked as entries arrive; a log that
