@@ -171,6 +171,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   private constructor(options: SqliteEventStoreOptions) {
+    if (options.path === '' || options.path === ':memory:') {
+      throw new TypeError('The embedded event store needs a file path: its writer thread opens the file by name');
+    }
     mkdirSync(dirname(options.path), { recursive: true });
     this.path = options.path;
     this.now = options.now ?? (() => new Date());
