@@ -15,13 +15,16 @@ import { Money, minorUnits, parseDecimal } from '#lib/shared/domain/money.js';
  */
 
 /** Why an earlier period is corrected; the reference names the thing behind it (deal, credit, plan version, dispute). */
-export const adjustmentCauseKinds = ['deal_amended', 'credit_corrected', 'plan_fixed', 'dispute_approved'] as const;
+export const adjustmentCauseKinds = ['deal_amended', 'credit_corrected', 'deal_cancelled', 'plan_fixed', 'dispute_approved', 'manual'] as const;
 export type AdjustmentCauseKind = (typeof adjustmentCauseKinds)[number];
 
 export interface AdjustmentCause {
   kind: AdjustmentCauseKind;
-  /** e.g. the deal id for deal_amended, the dispute id for dispute_approved. */
+  /** e.g. the deal id for deal_amended, the plan version id for plan_fixed, the dispute id for dispute_approved. */
   reference: string;
+  /** The event that caused it, when one did: its id and global log position. */
+  eventId?: string;
+  position?: number;
 }
 
 export interface StatementLineSummary {
@@ -31,6 +34,8 @@ export interface StatementLineSummary {
   amount: string;
   dealId?: string | null;
   cause?: AdjustmentCause;
+  /** On an earned line: the months its commission is capitalised over (ASC 340-40); absent or null when expensed. */
+  benefitMonths?: number | null;
 }
 
 export interface StatementSummary {
