@@ -402,6 +402,14 @@ function decideConfirmPaid(command: Extract<PeriodCommand, { type: 'ConfirmPayou
   requireText(payrollReference, 'payrollReference');
   requireDate(paidOn, 'paidOn');
   const selected = selectPayees(state, payeeIds, (statement) => statement.approvedBy !== null && statement.payrollReference === null);
+  const statements = Object.values(state.statementsByPayee);
+  if (
+    selected.length === 0 &&
+    statements.some((statement) => statement.approvedBy === null) &&
+    !statements.some((statement) => statement.payrollReference === payrollReference)
+  ) {
+    throw conflictError('PAYOUT.NOT_APPROVED', `No payout of period ${state.periodId} is approved and unpaid: approve before confirming payment`);
+  }
   const payouts: PaidPayout[] = [];
   for (const statement of selected) {
     if (statement.approvedBy === null) throw conflictError('PAYOUT.NOT_APPROVED', `The payout of payee ${statement.payeeId} is not approved`);

@@ -192,6 +192,7 @@ describe('period lifecycle', () => {
       { name: 'approve an empty selection', given: [opened, closed], when: approve('finance-1', []), code: 'PERIOD.NO_PAYEES_SELECTED', kind: 'validation' },
       { name: 'pay an unapproved payee', given: [opened, closed, adaApproved], when: confirmPaid('run-1', ['bo']), code: 'PAYOUT.NOT_APPROVED', kind: 'conflict' },
       { name: 'pay in an open period', given: [opened], when: confirmPaid('run-1'), code: 'PAYOUT.NOT_APPROVED', kind: 'conflict' },
+      { name: 'pay in bulk before any approval', given: [opened, closed], when: confirmPaid('run-1'), code: 'PAYOUT.NOT_APPROVED', kind: 'conflict' },
       { name: 'post to a closed period', given: [opened, closed], when: postClawback, code: 'PERIOD.CLOSED', kind: 'conflict' },
       { name: 'post to a paid period', given: [opened, closed, ...allApproved, ...paidAll], when: postClawback, code: 'PERIOD.CLOSED', kind: 'conflict' },
       { name: 'post to an unopened period', given: [], when: postClawback, code: 'PERIOD.NOT_OPEN', kind: 'conflict' },

@@ -324,7 +324,7 @@ export async function insertLines(transaction: ReadModelTransaction, groups: rea
 }
 
 /** Sources as JSON; most lines have the one source of their credit, written without JSON.stringify's overhead. */
-function sourcesText(sources: readonly LineSource[]): string {
+export function sourcesText(sources: readonly LineSource[]): string {
   if (sources.length === 1) return `[{"eventId":${JSON.stringify(sources[0]!.eventId)},"position":${sources[0]!.position}}]`;
   return JSON.stringify(sources);
 }
