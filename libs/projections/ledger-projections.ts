@@ -3,6 +3,7 @@ import { dealsProjection } from '#lib/crediting/application/deals.projection.js'
 import { payeeDirectoryProjection } from '#lib/organization/application/payee-directory.projection.js';
 import { createStatementsProjection } from '#lib/statements/application/statements.projection.js';
 import { createPayoutsProjection } from '#lib/payouts/application/payouts.projection.js';
+import { createLedgerProjection } from '#lib/ledger/application/ledger.projection.js';
 import type { Projection } from './projection.js';
 
 /**
@@ -11,5 +12,5 @@ import type { Projection } from './projection.js';
  * Call it once per database: some projections keep per-instance caches.
  */
 export function createLedgerProjections(): Projection[] {
-  return [payeeDirectoryProjection, dealsProjection, createAttainmentProjection(), createStatementsProjection(), createPayoutsProjection()];
+  return [payeeDirectoryProjection, dealsProjection, createAttainmentProjection(), createStatementsProjection(), createPayoutsProjection(), createLedgerProjection()];
 }
