@@ -137,7 +137,11 @@ export class PayoutReactions {
       const next = await this.deps.store.readAll({ afterPosition: this.checkpoint, maxCount: 1, filter: { eventTypes: REACTION_EVENT_TYPES } });
       if (next.length === 0 || next[0]!.position > position) return;
       if (this.state !== 'running') throw new Error('Payout reactions are not running');
-      await new Promise<void>((resolve, reject) => this.waiters.push({ position: next[0]!.position, resolve, reject }));
+      await new Promise<void>((resolve, reject) => {
+        this.waiters.push({ position: next[0]!.position, resolve, reject });
+        // The reaction may have been carried out while the log was read.
+        this.settleWaiters();
+      });
     }
   }
 
