@@ -3,11 +3,14 @@ import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap
 import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
 import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
-import { ProjectionRunner } from '#lib/projections/projection-runner.js';
+import { ProjectionRunner, ProjectionWaitTimeoutError } from '#lib/projections/projection-runner.js';
+import { DomainError } from '#lib/shared/domain/domain-error.js';
+import type { PayoutDependencies } from '#lib/payouts/application/period-commands.js';
+import { PayoutReactions } from '#lib/payouts/application/payout-reactions.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
-import { EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
+import { EVENT_STORE, LEDGER_CONFIG, PAYOUT_DEPENDENCIES, PAYOUT_REACTIONS, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
@@ -36,21 +39,26 @@ import { StatementsController, statementQueries } from './modules/statements/sta
 import { DraftPlanVersion, GetPlan, PlansController, PublishPlanVersion, RevisePlanDraft } from './modules/plans/plans.controller.js';
 import { AssignPlan, EndAssignment, ListPlanAssignments, PlanAssignmentsController } from './modules/plans/plan-assignments.controller.js';
 import { FxRatesController, ListFxRates, RecordFxRate } from './modules/fx/fx-rates.controller.js';
+import { PeriodsController, payoutQueries, payoutUseCases } from './modules/payouts/periods.controller.js';
+import { LedgerController, ledgerQueries } from './modules/ledger/ledger.controller.js';
 
-/** Starts the projections once the application is up and stops everything in order when it shuts down. */
+/** Starts the projections and the payout reactions once the application is up and stops everything in order when it shuts down. */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly readModels: ReadModelDb,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(PAYOUT_REACTIONS) private readonly reactions: PayoutReactions,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runner.start();
+    await this.reactions.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.reactions.stop();
     await this.runner.stop();
     await this.store.close();
     await this.readModels.close();
@@ -73,17 +81,44 @@ const useCases = [
   AssignPlan,
   EndAssignment,
   RecordFxRate,
+  ...payoutUseCases,
 ];
-const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
+const readQueries = [
+  GetPayee,
+  ListPayees,
+  GetDeal,
+  ListDeals,
+  ListCreditsForPayee,
+  GetAttainment,
+  ListAttainment,
+  ...statementQueries,
+  GetPlan,
+  ListPlanAssignments,
+  ListFxRates,
+  ...payoutQueries,
+  ...ledgerQueries,
+];
 
 @Module({})
 export class LedgerModule {
   static forRoot(config: LedgerConfig): DynamicModule {
     const logger = new Logger('Projections');
+    const reactionsLogger = new Logger('PayoutReactions');
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController],
+      controllers: [
+        HealthController,
+        PayeesController,
+        DealsController,
+        AttainmentController,
+        StatementsController,
+        PlansController,
+        PlanAssignmentsController,
+        FxRatesController,
+        PeriodsController,
+        LedgerController,
+      ],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         {
@@ -98,6 +133,28 @@ export class LedgerModule {
             new ProjectionRunner(store, readModels, createLedgerProjections(), {
               onError: (error) => logger.error(`Projections stopped: ${error.message}`, error.stack),
             }),
+        },
+        {
+          provide: PAYOUT_DEPENDENCIES,
+          inject: [EVENT_STORE, READ_MODEL_DB, PROJECTION_RUNNER],
+          useFactory: (store: EventStore, db: ReadModelDb, runner: ProjectionRunner): PayoutDependencies => ({
+            store,
+            db,
+            async readModelsAt(position) {
+              try {
+                await runner.waitForPosition(position, { timeoutMs: config.commandWaitMs });
+              } catch (error) {
+                if (!(error instanceof ProjectionWaitTimeoutError)) throw error;
+                throw new DomainError('READ_MODEL.NOT_CAUGHT_UP', `The read models have not reached position ${position} within ${config.commandWaitMs} ms; retry shortly.`, 'unavailable');
+              }
+            },
+          }),
+        },
+        {
+          provide: PAYOUT_REACTIONS,
+          inject: [PAYOUT_DEPENDENCIES],
+          useFactory: (deps: PayoutDependencies) =>
+            new PayoutReactions(deps, { onError: (error) => reactionsLogger.error(`Payout reactions stopped: ${error.message}`, error.stack) }),
         },
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
         IdempotencyInterceptor,

@@ -3,3 +3,5 @@ export const LEDGER_CONFIG = Symbol('LedgerConfig');
 export const EVENT_STORE = Symbol('EventStore');
 export const READ_MODEL_DB = Symbol('ReadModelDb');
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
+export const PAYOUT_DEPENDENCIES = Symbol('PayoutDependencies');
+export const PAYOUT_REACTIONS = Symbol('PayoutReactions');
