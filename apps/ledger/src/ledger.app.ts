@@ -4,7 +4,7 @@ import { type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { LedgerConfig } from './config/ledger-config.js';
-import { LedgerModule } from './ledger.module.js';
+import { LedgerModule, type LedgerModuleOptions } from './ledger.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/validation.js';
 import { IdempotencyInterceptor } from './http/idempotency.js';
@@ -15,9 +15,9 @@ const logLevelsFrom = (level: LedgerConfig['logLevel']): LogLevel[] => {
 };
 
 /** Builds the HTTP application (not yet listening): used by main.ts and by the end-to-end tests. */
-export async function createLedgerApp(config: LedgerConfig): Promise<INestApplication> {
+export async function createLedgerApp(config: LedgerConfig, options: LedgerModuleOptions = {}): Promise<INestApplication> {
   mkdirSync(config.dataDir, { recursive: true });
-  const app = await NestFactory.create(LedgerModule.forRoot(config), {
+  const app = await NestFactory.create(LedgerModule.forRoot(config, options), {
     logger: logLevelsFrom(config.logLevel),
     bodyParser: true,
   });

@@ -7,7 +7,7 @@ import { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
-import { EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
+import { CLOCK, DISPUTE_ADJUSTMENTS, EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB, systemClock, type Clock } from './ledger.tokens.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
@@ -36,6 +36,16 @@ import { StatementsController, statementQueries } from './modules/statements/sta
 import { DraftPlanVersion, GetPlan, PlansController, PublishPlanVersion, RevisePlanDraft } from './modules/plans/plans.controller.js';
 import { AssignPlan, EndAssignment, ListPlanAssignments, PlanAssignmentsController } from './modules/plans/plan-assignments.controller.js';
 import { FxRatesController, ListFxRates, RecordFxRate } from './modules/fx/fx-rates.controller.js';
+import { DisputesController, disputeCommands, disputeQueries } from './modules/disputes/disputes.controller.js';
+import { DisputeProcessTimer } from './modules/disputes/dispute-process-timer.js';
+import { noOpenPeriodKnown, PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
+import type { DisputeAdjustmentPort } from '#lib/disputes/application/dispute-processes.js';
+
+/** What a caller (a test, a tool) may put in place of the defaults. */
+export interface LedgerModuleOptions {
+  /** The service clock; default the system clock. */
+  clock?: Clock;
+}
 
 /** Starts the projections once the application is up and stops everything in order when it shuts down. */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -74,18 +84,19 @@ const useCases = [
   EndAssignment,
   RecordFxRate,
 ];
-const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
+const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
 
 @Module({})
 export class LedgerModule {
-  static forRoot(config: LedgerConfig): DynamicModule {
+  static forRoot(config: LedgerConfig, options: LedgerModuleOptions = {}): DynamicModule {
     const logger = new Logger('Projections');
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, DisputesController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
         {
           provide: EVENT_STORE,
           useFactory: (): EventStore => SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite'), pollIntervalMs: config.storePollMs }),
@@ -100,9 +111,18 @@ export class LedgerModule {
             }),
         },
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
+        {
+          provide: DISPUTE_ADJUSTMENTS,
+          inject: [EVENT_STORE],
+          // Which period is a payee's earliest open one is the payouts context's answer; until it gives one, approved
+          // adjustments wait (their remedies stay pending) and are posted once it does.
+          useFactory: (store: EventStore): DisputeAdjustmentPort => new PeriodStreamAdjustments(store, noOpenPeriodKnown),
+        },
         IdempotencyInterceptor,
         ReadConsistency,
         LedgerLifecycle,
+        DisputeProcessTimer,
+        ...disputeCommands.map((command) => command.handler),
         ...useCases.map((useCase) => useCase.handler),
         ...readQueries.map((query) => query.handler),
       ],

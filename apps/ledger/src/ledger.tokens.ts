@@ -3,3 +3,12 @@ export const LEDGER_CONFIG = Symbol('LedgerConfig');
 export const EVENT_STORE = Symbol('EventStore');
 export const READ_MODEL_DB = Symbol('ReadModelDb');
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
+export const CLOCK = Symbol('Clock');
+export const DISPUTE_ADJUSTMENTS = Symbol('DisputeAdjustmentPort');
+
+/** The service clock: commands take "now" and "today" from it, and the dispute processes decide what is overdue by it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { disputeCategories, type DisputeCategory } from '#lib/disputes/domain/dispute.decider.js';
 
 /**
  * The one typed configuration of the ledger service, read from the environment and validated at boot.
@@ -20,6 +21,41 @@ export interface LedgerConfig {
   readWaitMs: number;
   /** Polling interval for changes written by another process to the store file, ms. LEDGER_POLL_MS, default 100. */
   storePollMs: number;
+  /**
+   * Business days an analyst has to resolve a dispute, per category. LEDGER_DISPUTE_DUE_DAYS, e.g.
+   * "missing_credit=10,wrong_split=10,wrong_rate=15,clawback=10,other=20" (the default); categories left out keep it.
+   */
+  disputeDueBusinessDays: Record<DisputeCategory, number>;
+  /** Business days a rep has to answer a request for information. LEDGER_DISPUTE_INFO_DAYS, default 5. */
+  disputeInformationBusinessDays: number;
+  /** Calendar days after a resolution during which a dispute may be reopened. LEDGER_DISPUTE_REOPEN_DAYS, default 30. */
+  disputeReopenWindowDays: number;
+  /** How often the dispute processes look for overdue disputes and pending remedies, ms. LEDGER_DISPUTE_PROCESS_MS, default 5000. */
+  disputeProcessIntervalMs: number;
+}
+
+export const defaultDisputeDueBusinessDays: Readonly<Record<DisputeCategory, number>> = {
+  missing_credit: 10,
+  wrong_split: 10,
+  wrong_rate: 15,
+  clawback: 10,
+  other: 20,
+};
+
+/** "missing_credit=10,other=20": the named categories' due days over the defaults. */
+function disputeDueDays(environment: Environment, problems: string[]): Record<DisputeCategory, number> {
+  const days: Record<DisputeCategory, number> = { ...defaultDisputeDueBusinessDays };
+  const raw = environment.LEDGER_DISPUTE_DUE_DAYS;
+  if (raw === undefined || raw.trim() === '') return days;
+  for (const entry of raw.split(',')) {
+    const match = /^\s*([a-z_]+)\s*=\s*(\d{1,3})\s*$/.exec(entry);
+    if (!match || !(disputeCategories as readonly string[]).includes(match[1]) || Number(match[2]) < 1) {
+      problems.push(`LEDGER_DISPUTE_DUE_DAYS must list category=business days (1 to 999) for ${disputeCategories.join(', ')}; "${entry.trim()}" is not one`);
+      continue;
+    }
+    days[match[1] as DisputeCategory] = Number(match[2]);
+  }
+  return days;
 }
 
 export class ConfigError extends Error {
@@ -49,6 +85,10 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
   const port = integer(environment, 'LEDGER_PORT', 3000, 0, 65535, problems);
   const readWaitMs = integer(environment, 'LEDGER_READ_WAIT_MS', 5000, 0, 600000, problems);
   const storePollMs = integer(environment, 'LEDGER_POLL_MS', 100, 5, 60000, problems);
+  const disputeDueBusinessDays = disputeDueDays(environment, problems);
+  const disputeInformationBusinessDays = integer(environment, 'LEDGER_DISPUTE_INFO_DAYS', 5, 1, 999, problems);
+  const disputeReopenWindowDays = integer(environment, 'LEDGER_DISPUTE_REOPEN_DAYS', 30, 0, 3650, problems);
+  const disputeProcessIntervalMs = integer(environment, 'LEDGER_DISPUTE_PROCESS_MS', 5000, 10, 3600000, problems);
   const host = environment.LEDGER_HOST || '127.0.0.1';
   const dataDirRaw = environment.LEDGER_DATA_DIR || '.data';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
@@ -67,5 +107,9 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
     logLevel: logLevel as LedgerConfig['logLevel'],
     readWaitMs,
     storePollMs,
+    disputeDueBusinessDays,
+    disputeInformationBusinessDays,
+    disputeReopenWindowDays,
+    disputeProcessIntervalMs,
   };
 }
