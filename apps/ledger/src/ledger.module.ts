@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
 import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
@@ -12,6 +13,9 @@ import { createLedgerProjections } from '#lib/projections/ledger-projections.js'
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
 import { ReadConsistency } from './http/read-consistency.js';
+import { AccessGuard, TOKEN_VERIFIER } from './http/auth/access.guard.js';
+import { TokenVerifier } from './http/auth/bearer-tokens.js';
+import { PAYEE_RESOLVERS, type PayeeResolvers } from './http/auth/payee-resolvers.js';
 import {
   ChangePayeeManager,
   ChangePayeeTerritory,
@@ -27,6 +31,7 @@ import {
   CancelDeal,
   CloseDealWon,
   DealsController,
+  dealPayeeResolver,
   GetDeal,
   ListCreditsForPayee,
   ListDeals,
@@ -74,6 +79,9 @@ const useCases = [
   EndAssignment,
   RecordFxRate,
 ];
+/** Records routes address by id, turned into the payees they concern for @PayeeScope({ resolve }). */
+const payeeResolvers: PayeeResolvers = { deal: dealPayeeResolver };
+
 const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
 
 @Module({})
@@ -102,6 +110,9 @@ export class LedgerModule {
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
         IdempotencyInterceptor,
         ReadConsistency,
+        { provide: TOKEN_VERIFIER, useFactory: () => TokenVerifier.create(config.auth) },
+        { provide: PAYEE_RESOLVERS, useValue: payeeResolvers },
+        { provide: APP_GUARD, useClass: AccessGuard },
         LedgerLifecycle,
         ...useCases.map((useCase) => useCase.handler),
         ...readQueries.map((query) => query.handler),
