@@ -3,6 +3,7 @@
  * its due date while it is down, and the service started again over the same data directory escalates it, once. A
  * dispute escalated before the restart is not escalated again after it.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +13,31 @@ import type { EventStore, RecordedEvent } from '#lib/event-store/event-store.por
 import { loadLedgerConfig } from '../../apps/ledger/src/config/ledger-config.js';
 import { createLedgerApp } from '../../apps/ledger/src/ledger.app.js';
 import { EVENT_STORE } from '../../apps/ledger/src/ledger.tokens.js';
+import { signTestToken } from '../support/ledger-test-app.js';
 
 const json = { 'content-type': 'application/json' };
 
 let dataDir: string;
+const secret = randomBytes(32).toString('base64url');
 let now: Date;
 const clock = { now: () => now };
 const at = (isoDate: string) => {
   now = new Date(`${isoDate}T12:00:00.000Z`);
 };
 
-async function startService(): Promise<{ app: INestApplication; http: ReturnType<typeof request>; store: EventStore }> {
-  const config = loadLedgerConfig({ LEDGER_DATA_DIR: dataDir, LEDGER_LOG_LEVEL: 'error', LEDGER_DISPUTE_PROCESS_MS: '20', LEDGER_DISPUTE_DUE_DAYS: 'clawback=5,other=20' });
+/** The service over the shared data directory, on the test's clock; `http` acts as an analyst. */
+async function startService(): Promise<{ app: INestApplication; http: ReturnType<typeof request.agent>; store: EventStore }> {
+  const config = loadLedgerConfig({
+    LEDGER_DATA_DIR: dataDir,
+    LEDGER_LOG_LEVEL: 'error',
+    LEDGER_AUTH_SECRET: secret,
+    LEDGER_DISPUTE_PROCESS_MS: '20',
+    LEDGER_DISPUTE_DUE_DAYS: 'clawback=5,other=20',
+  });
   const app = await createLedgerApp(config, { clock });
   await app.init();
-  return { app, http: request(app.getHttpServer()), store: app.get<EventStore>(EVENT_STORE) };
+  const token = signTestToken(config, secret, { sub: 'analyst-1', role: 'analyst', ttlSeconds: 600 });
+  return { app, http: request.agent(app.getHttpServer()).set('Authorization', `Bearer ${token}`), store: app.get<EventStore>(EVENT_STORE) };
 }
 
 /** Resolves with the first event of this type in this stream after `afterPosition`, from the store's subscription. */

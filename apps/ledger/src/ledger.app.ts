@@ -30,9 +30,15 @@ export async function createLedgerApp(config: LedgerConfig, options: LedgerModul
       .setTitle('Incentive Ledger')
       .setDescription(
         'Event-sourced incentive compensation ledger. Commands accept Idempotency-Key and If-Match; errors are RFC 9457 ' +
-          'Problem Details with a stable `code`; money is always a decimal string.',
+          'Problem Details with a stable `code`; money is always a decimal string. Every endpoint but health and these docs ' +
+          'needs a bearer token; the roles each endpoint allows are listed under its 403 answer.',
       )
       .setVersion('0.1.0')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with `sub`, a `role` and, for a rep or a manager, their `payee_id` (`npm run cli -- token`).' },
+        'bearer',
+      )
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
 import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
@@ -12,6 +13,9 @@ import { createLedgerProjections } from '#lib/projections/ledger-projections.js'
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
 import { ReadConsistency } from './http/read-consistency.js';
+import { AccessGuard, TOKEN_VERIFIER } from './http/auth/access.guard.js';
+import { TokenVerifier } from './http/auth/bearer-tokens.js';
+import { PAYEE_RESOLVERS, type PayeeResolvers } from './http/auth/payee-resolvers.js';
 import {
   ChangePayeeManager,
   ChangePayeeTerritory,
@@ -27,6 +31,7 @@ import {
   CancelDeal,
   CloseDealWon,
   DealsController,
+  dealPayeeResolver,
   GetDeal,
   ListCreditsForPayee,
   ListDeals,
@@ -36,7 +41,7 @@ import { StatementsController, statementQueries } from './modules/statements/sta
 import { DraftPlanVersion, GetPlan, PlansController, PublishPlanVersion, RevisePlanDraft } from './modules/plans/plans.controller.js';
 import { AssignPlan, EndAssignment, ListPlanAssignments, PlanAssignmentsController } from './modules/plans/plan-assignments.controller.js';
 import { FxRatesController, ListFxRates, RecordFxRate } from './modules/fx/fx-rates.controller.js';
-import { DisputesController, disputeCommands, disputeQueries } from './modules/disputes/disputes.controller.js';
+import { DisputesController, disputeCommands, disputePayeeResolver, disputeQueries } from './modules/disputes/disputes.controller.js';
 import { DisputeProcessTimer } from './modules/disputes/dispute-process-timer.js';
 import { noOpenPeriodKnown, PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
 import type { DisputeAdjustmentPort } from '#lib/disputes/application/dispute-processes.js';
@@ -84,6 +89,9 @@ const useCases = [
   EndAssignment,
   RecordFxRate,
 ];
+/** Records routes address by id, turned into the payees they concern for @PayeeScope({ resolve }). */
+const payeeResolvers: PayeeResolvers = { deal: dealPayeeResolver, dispute: disputePayeeResolver };
+
 const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
 
 @Module({})
@@ -120,6 +128,9 @@ export class LedgerModule {
         },
         IdempotencyInterceptor,
         ReadConsistency,
+        { provide: TOKEN_VERIFIER, useFactory: () => TokenVerifier.create(config.auth) },
+        { provide: PAYEE_RESOLVERS, useValue: payeeResolvers },
+        { provide: APP_GUARD, useClass: AccessGuard },
         LedgerLifecycle,
         DisputeProcessTimer,
         ...disputeCommands.map((command) => command.handler),

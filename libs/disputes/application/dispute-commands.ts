@@ -37,10 +37,15 @@ export interface DisputeSettings {
  */
 export const businessDateOf = (instant: Date): string => instant.toISOString().slice(0, 10);
 
-/** A rep acts as one payee: the payee named on their token, else the payee with their own id. */
-export function disputeActorOf(actor: Actor & { payeeId?: string | null }): DisputeActor {
-  return { id: actor.id, role: actor.role, payeeId: actor.role === 'rep' ? (actor.payeeId ?? actor.id) : null };
+/** A command context that may say which payee the actor is (the `payee_id` claim of a rep's token). */
+export type DisputeCommandContext = CommandContext & { actorPayeeId?: string | null };
+
+/** A rep acts as one payee: the payee their token names, else the payee with their own id. */
+export function disputeActorOf(actor: Actor, actorPayeeId?: string | null): DisputeActor {
+  return { id: actor.id, role: actor.role, payeeId: actor.role === 'rep' ? (actorPayeeId ?? actor.id) : null };
 }
+
+const actorIn = (context: DisputeCommandContext): DisputeActor => disputeActorOf(context.actor, context.actorPayeeId);
 
 export async function loadDispute(store: EventStore, disputeId: string): Promise<DisputeState> {
   const events = await store.readStream(disputeStreamId(disputeId));
@@ -50,7 +55,7 @@ export async function loadDispute(store: EventStore, disputeId: string): Promise
 const decideOn = (store: EventStore, disputeId: string, command: DisputeCommand, context: CommandContext): Promise<CommandOutcome<DisputeState>> =>
   handleCommand(store, disputeStreamId(disputeId), disputeDecider, command, context);
 
-const today = (context: CommandContext): string => businessDateOf(context.now());
+const today = (context: DisputeCommandContext): string => businessDateOf(context.now());
 
 export interface FileDisputeInput {
   /** Chosen by the caller, or derived from the idempotency key (so a retry files the same dispute), or drawn. */
@@ -59,7 +64,8 @@ export interface FileDisputeInput {
   subject: DisputeSubject;
   category: string;
   amountClaimed: string;
-  currency: string;
+  /** Default: the payee's currency (a claim is always in it). */
+  currency?: string;
   description: string;
   evidenceReferences?: string[];
 }
@@ -68,7 +74,7 @@ export interface FileDisputeInput {
  * A dispute id that a retried request finds again: the same actor and idempotency key always give the same id,
  * so the retry reaches the stream where its events already are and is answered from them.
  */
-function disputeIdFor(input: FileDisputeInput, context: CommandContext): string {
+function disputeIdFor(input: FileDisputeInput, context: DisputeCommandContext): string {
   if (input.disputeId !== undefined) return input.disputeId;
   if (context.commandId !== null) {
     return `DSP-${createHash('sha256').update(`${context.actor.id}\n${context.commandId}`).digest('hex').slice(0, 24)}`;
@@ -81,7 +87,7 @@ export async function fileDispute(
   subjects: DisputeSubjects,
   settings: DisputeSettings,
   input: FileDisputeInput,
-  context: CommandContext,
+  context: DisputeCommandContext,
 ): Promise<CommandOutcome<DisputeState>> {
   const disputeId = disputeIdFor(input, context);
   const [payee, subjectFacts] = await Promise.all([loadPayee(store, input.payeeId), subjects.factsAbout(input.payeeId, input.subject)]);
@@ -92,10 +98,10 @@ export async function fileDispute(
     subject: input.subject,
     category: input.category,
     amountClaimed: input.amountClaimed,
-    currency: input.currency,
+    currency: input.currency ?? (payee.status === 'onboarded' ? payee.currency : ''),
     description: input.description,
     evidenceReferences: input.evidenceReferences ?? [],
-    actor: disputeActorOf(context.actor),
+    actor: actorIn(context),
     today: today(context),
     policy: settings.policy,
     payee: payee.status === 'onboarded' ? { exists: true, currency: payee.currency } : { exists: false, currency: null },
@@ -103,20 +109,20 @@ export async function fileDispute(
   }, context);
 }
 
-export async function assignDispute(store: EventStore, input: { disputeId: string; assigneeId: string }, context: CommandContext) {
-  return decideOn(store, input.disputeId, { type: 'AssignDispute', disputeId: input.disputeId, assigneeId: input.assigneeId, actor: disputeActorOf(context.actor) }, context);
+export async function assignDispute(store: EventStore, input: { disputeId: string; assigneeId: string }, context: DisputeCommandContext) {
+  return decideOn(store, input.disputeId, { type: 'AssignDispute', disputeId: input.disputeId, assigneeId: input.assigneeId, actor: actorIn(context) }, context);
 }
 
-export async function commentOnDispute(store: EventStore, input: { disputeId: string; text: string }, context: CommandContext) {
-  return decideOn(store, input.disputeId, { type: 'CommentOnDispute', disputeId: input.disputeId, text: input.text, actor: disputeActorOf(context.actor) }, context);
+export async function commentOnDispute(store: EventStore, input: { disputeId: string; text: string }, context: DisputeCommandContext) {
+  return decideOn(store, input.disputeId, { type: 'CommentOnDispute', disputeId: input.disputeId, text: input.text, actor: actorIn(context) }, context);
 }
 
-export async function requestDisputeInformation(store: EventStore, settings: DisputeSettings, input: { disputeId: string; question: string }, context: CommandContext) {
+export async function requestDisputeInformation(store: EventStore, settings: DisputeSettings, input: { disputeId: string; question: string }, context: DisputeCommandContext) {
   return decideOn(store, input.disputeId, {
     type: 'RequestDisputeInformation',
     disputeId: input.disputeId,
     question: input.question,
-    actor: disputeActorOf(context.actor),
+    actor: actorIn(context),
     today: today(context),
     policy: settings.policy,
   }, context);
@@ -125,14 +131,14 @@ export async function requestDisputeInformation(store: EventStore, settings: Dis
 export async function provideDisputeInformation(
   store: EventStore,
   input: { disputeId: string; answer: string; evidenceReferences?: string[] },
-  context: CommandContext,
+  context: DisputeCommandContext,
 ) {
   return decideOn(store, input.disputeId, {
     type: 'ProvideDisputeInformation',
     disputeId: input.disputeId,
     answer: input.answer,
     evidenceReferences: input.evidenceReferences ?? [],
-    actor: disputeActorOf(context.actor),
+    actor: actorIn(context),
     today: today(context),
   }, context);
 }
@@ -155,7 +161,7 @@ export async function resolveDispute(
   subjects: DisputeSubjects,
   settings: DisputeSettings,
   input: ResolveDisputeInput,
-  context: CommandContext,
+  context: DisputeCommandContext,
 ) {
   if (input.creditCorrection !== undefined) await subjects.checkCreditCorrection(input.creditCorrection);
   return decideOn(store, input.disputeId, {
@@ -165,47 +171,47 @@ export async function resolveDispute(
     ...(input.amountApproved !== undefined ? { amountApproved: input.amountApproved } : {}),
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(input.creditCorrection !== undefined ? { creditCorrection: input.creditCorrection } : {}),
-    actor: disputeActorOf(context.actor),
+    actor: actorIn(context),
     today: today(context),
     reopenWindowDays: settings.reopenWindowDays,
   }, context);
 }
 
-export async function withdrawDispute(store: EventStore, input: { disputeId: string; reason?: string }, context: CommandContext) {
+export async function withdrawDispute(store: EventStore, input: { disputeId: string; reason?: string }, context: DisputeCommandContext) {
   return decideOn(store, input.disputeId, {
     type: 'WithdrawDispute',
     disputeId: input.disputeId,
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
-    actor: disputeActorOf(context.actor),
+    actor: actorIn(context),
     today: today(context),
   }, context);
 }
 
-export async function reopenDispute(store: EventStore, settings: DisputeSettings, input: { disputeId: string; reason: string }, context: CommandContext) {
+export async function reopenDispute(store: EventStore, settings: DisputeSettings, input: { disputeId: string; reason: string }, context: DisputeCommandContext) {
   return decideOn(store, input.disputeId, {
     type: 'ReopenDispute',
     disputeId: input.disputeId,
     reason: input.reason,
-    actor: disputeActorOf(context.actor),
+    actor: actorIn(context),
     today: today(context),
     policy: settings.policy,
   }, context);
 }
 
-export async function escalateDispute(store: EventStore, input: { disputeId: string }, context: CommandContext) {
-  return decideOn(store, input.disputeId, { type: 'EscalateDispute', disputeId: input.disputeId, actor: disputeActorOf(context.actor), today: today(context) }, context);
+export async function escalateDispute(store: EventStore, input: { disputeId: string }, context: DisputeCommandContext) {
+  return decideOn(store, input.disputeId, { type: 'EscalateDispute', disputeId: input.disputeId, actor: actorIn(context), today: today(context) }, context);
 }
 
 export async function recordDisputeRemedy(
   store: EventStore,
   input: { disputeId: string; resolutionNumber: number; outcome: RecordDisputeRemedy['outcome'] },
-  context: CommandContext,
+  context: DisputeCommandContext,
 ) {
   return decideOn(store, input.disputeId, {
     type: 'RecordDisputeRemedy',
     disputeId: input.disputeId,
     resolutionNumber: input.resolutionNumber,
     outcome: input.outcome,
-    actor: disputeActorOf(context.actor),
+    actor: actorIn(context),
   }, context);
 }

@@ -9,8 +9,8 @@ import { addBusinessDays, addCalendarDays, businessDaysBetween } from './busines
  * Glossary for a finance reader
  * - Dispute: a rep's claim that they were paid wrongly, on one subject (a deal, one credit, one statement line or a
  *   whole period), for an amount in the payee's currency. One stream per dispute: `dispute-<disputeId>`.
- * - Filer: the actor who filed it (the rep, or an analyst on the rep's behalf). Only the filer may withdraw it, and
- *   the filer may never approve it.
+ * - Filer: the actor who filed it (the rep, or an analyst on the rep's behalf). Only the filer, or the rep it is
+ *   about, may withdraw it; the filer may never approve it.
  * - Assignee: the analyst reviewing it. Assigning a filed dispute puts it under review.
  * - Status: filed -> under_review <-> info_requested -> resolved (approved | partially_approved | rejected), or
  *   withdrawn by the filer while unresolved. A resolved dispute may be reopened within the reopen window.
@@ -151,6 +151,7 @@ export type ResolveDispute = {
 };
 export type WithdrawDispute = { type: 'WithdrawDispute'; disputeId: string; reason?: string; actor: DisputeActor; today: string };
 export type ReopenDispute = { type: 'ReopenDispute'; disputeId: string; reason: string; actor: DisputeActor; today: string; policy: DisputeClockPolicy };
+/** Sent by the escalation process (an analyst may send it too, from a tool). */
 export type EscalateDispute = { type: 'EscalateDispute'; disputeId: string; actor: DisputeActor; today: string };
 /** Recorded by the resolution-effects process: the remedy of a resolution is carried out (or cannot be). */
 export type RecordDisputeRemedy = {
@@ -495,11 +496,11 @@ function decideFile(command: FileDispute, state: DisputeState): DisputeEvent[] {
   const category = requireCategory(command.category);
   const subject = requireSubject(command.subject);
   requireSubjectFitsCategory(subject, category);
+  if (!command.payee.exists) throw notFoundError('PAYEE.NOT_FOUND', `Payee ${payeeId} is not onboarded`);
   const currency = requireCurrency(command.currency, 'currency');
   const amountClaimed = requirePositiveAmount(command.amountClaimed, currency, 'amountClaimed');
   const description = requireText(command.description, 'description', 4000);
   const evidenceReferences = requireEvidence(command.evidenceReferences, 'evidenceReferences');
-  if (!command.payee.exists) throw notFoundError('PAYEE.NOT_FOUND', `Payee ${payeeId} is not onboarded`);
   if (command.payee.currency !== currency) {
     throw validationError('DISPUTE.CURRENCY_MISMATCH', `The payee is paid in ${command.payee.currency}, not ${currency}`, [
       { field: 'currency', message: `must be the payee's currency ${command.payee.currency}` },
@@ -700,7 +701,8 @@ function decideResolve(command: ResolveDispute, dispute: OpenDispute): DisputeEv
 }
 
 function decideWithdraw(command: WithdrawDispute, dispute: OpenDispute): DisputeEvent[] {
-  if (command.actor.id !== dispute.filedBy.id) throw forbidden('DISPUTE.NOT_FILER', 'Only the filer may withdraw a dispute');
+  // The claim is the rep's: they may withdraw one an analyst filed for them.
+  if (!isPayeeSide(dispute, command.actor)) throw forbidden('DISPUTE.NOT_FILER', 'Only the filer, or the rep the dispute is about, may withdraw it');
   requireUnresolved(dispute);
   const today = requireIsoDate(command.today, 'today');
   const reason = command.reason === undefined ? null : requireText(command.reason, 'reason', 4000);

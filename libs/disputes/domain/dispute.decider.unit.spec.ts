@@ -293,7 +293,11 @@ describe('dispute decider', () => {
     const withdraw = (actor: DisputeActor = rep) => ({ type: 'WithdrawDispute' as const, disputeId: 'DSP-1', reason: 'found it', actor, today: '2026-03-17' });
     it('lets the filer withdraw while filed', () => void given([filed]).when(withdraw()).then([withdrawn]));
     it('lets the filer withdraw while information is requested', () => void given([filed, assigned, infoRequested]).when(withdraw()).then([withdrawn]));
-    it('refuses anyone but the filer', () => {
+    it('lets the rep withdraw a dispute an analyst filed for them', () => {
+      const filedByAnalyst = { ...filed, data: { ...filed.data, filedBy: record(analyst) } } as DisputeEvent;
+      void given([filedByAnalyst]).when(withdraw(rep)).then([withdrawn]);
+    });
+    it('refuses anyone but the filer and the rep it is about', () => {
       given([filed]).when(withdraw(analyst)).thenThrows('DISPUTE.NOT_FILER', 'forbidden');
       given([filed]).when(withdraw(otherRep)).thenThrows('DISPUTE.NOT_FILER', 'forbidden');
     });

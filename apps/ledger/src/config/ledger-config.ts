@@ -1,5 +1,33 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { disputeCategories, type DisputeCategory } from '#lib/disputes/domain/dispute.decider.js';
+
+/**
+ * How bearer tokens are verified. Exactly one source of keys:
+ * - `secret`: HS256 with a shared secret (LEDGER_AUTH_SECRET);
+ * - `public-key`: RS256/ES256 with one PEM public key (LEDGER_AUTH_PUBLIC_KEY_FILE);
+ * - `jwks`: RS256/ES256 with the keys of a JWKS file, chosen by `kid` (LEDGER_AUTH_JWKS_FILE);
+ * - `local-secret`: none of these configured: an HS256 secret generated once into the data directory (0600),
+ *   so a new install works out of the box and `cli token` can mint tokens for it (docs/decisions/0010).
+ */
+export type AuthKeySource =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'public-key'; file: string }
+  | { kind: 'jwks'; file: string }
+  | { kind: 'local-secret'; file: string };
+
+export interface AuthConfig {
+  keys: AuthKeySource;
+  /** Required `iss` claim. LEDGER_AUTH_ISSUER, default incentive-ledger. */
+  issuer: string;
+  /** Required `aud` claim. LEDGER_AUTH_AUDIENCE, default incentive-ledger. */
+  audience: string;
+  /** Claim holding the caller's role. LEDGER_AUTH_ROLE_CLAIM, default role. */
+  roleClaim: string;
+  /** Claim holding the caller's own payee id (reps and managers). LEDGER_AUTH_PAYEE_CLAIM, default payee_id. */
+  payeeClaim: string;
+  /** Clock skew allowed on exp/nbf/iat, seconds. LEDGER_AUTH_CLOCK_TOLERANCE_S, default 30. */
+  clockToleranceSeconds: number;
+}
 
 /**
  * The one typed configuration of the ledger service, read from the environment and validated at boot.
@@ -21,6 +49,8 @@ export interface LedgerConfig {
   readWaitMs: number;
   /** Polling interval for changes written by another process to the store file, ms. LEDGER_POLL_MS, default 100. */
   storePollMs: number;
+  /** Bearer token verification (LEDGER_AUTH_*). */
+  auth: AuthConfig;
   /**
    * Business days an analyst has to resolve a dispute, per category. LEDGER_DISPUTE_DUE_DAYS, e.g.
    * "missing_credit=10,wrong_split=10,wrong_rate=15,clawback=10,other=20" (the default); categories left out keep it.
@@ -41,22 +71,6 @@ export const defaultDisputeDueBusinessDays: Readonly<Record<DisputeCategory, num
   clawback: 10,
   other: 20,
 };
-
-/** "missing_credit=10,other=20": the named categories' due days over the defaults. */
-function disputeDueDays(environment: Environment, problems: string[]): Record<DisputeCategory, number> {
-  const days: Record<DisputeCategory, number> = { ...defaultDisputeDueBusinessDays };
-  const raw = environment.LEDGER_DISPUTE_DUE_DAYS;
-  if (raw === undefined || raw.trim() === '') return days;
-  for (const entry of raw.split(',')) {
-    const match = /^\s*([a-z_]+)\s*=\s*(\d{1,3})\s*$/.exec(entry);
-    if (!match || !(disputeCategories as readonly string[]).includes(match[1]) || Number(match[2]) < 1) {
-      problems.push(`LEDGER_DISPUTE_DUE_DAYS must list category=business days (1 to 999) for ${disputeCategories.join(', ')}; "${entry.trim()}" is not one`);
-      continue;
-    }
-    days[match[1] as DisputeCategory] = Number(match[2]);
-  }
-  return days;
-}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -79,6 +93,22 @@ function integer(environment: Environment, key: string, fallback: number, min: n
   return Number(raw);
 }
 
+/** "missing_credit=10,other=20": the named categories' due days over the defaults. */
+function disputeDueDays(environment: Environment, problems: string[]): Record<DisputeCategory, number> {
+  const days: Record<DisputeCategory, number> = { ...defaultDisputeDueBusinessDays };
+  const raw = environment.LEDGER_DISPUTE_DUE_DAYS;
+  if (raw === undefined || raw.trim() === '') return days;
+  for (const entry of raw.split(',')) {
+    const match = /^\s*([a-z_]+)\s*=\s*(\d{1,3})\s*$/.exec(entry);
+    if (!match || !(disputeCategories as readonly string[]).includes(match[1]) || Number(match[2]) < 1) {
+      problems.push(`LEDGER_DISPUTE_DUE_DAYS must list category=business days (1 to 999) for ${disputeCategories.join(', ')}; "${entry.trim()}" is not one`);
+      continue;
+    }
+    days[match[1] as DisputeCategory] = Number(match[2]);
+  }
+  return days;
+}
+
 /** Reads and validates the configuration; throws ConfigError listing every problem at once. */
 export function loadLedgerConfig(environment: Environment = process.env, cwd: string = process.cwd()): LedgerConfig {
   const problems: string[] = [];
@@ -98,6 +128,7 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     problems.push(`LEDGER_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   }
+  const auth = authConfig(environment, cwd, dataDir, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -107,9 +138,44 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
     logLevel: logLevel as LedgerConfig['logLevel'],
     readWaitMs,
     storePollMs,
+    auth,
     disputeDueBusinessDays,
     disputeInformationBusinessDays,
     disputeReopenWindowDays,
     disputeProcessIntervalMs,
+  };
+}
+
+const claimNamePattern = /^[\x21-\x7e]{1,200}$/;
+
+function authConfig(environment: Environment, cwd: string, dataDir: string, problems: string[]): AuthConfig {
+  const pathOf = (raw: string) => (isAbsolute(raw) ? raw : resolve(cwd, raw));
+  const secret = environment.LEDGER_AUTH_SECRET || undefined;
+  const publicKeyFile = environment.LEDGER_AUTH_PUBLIC_KEY_FILE || undefined;
+  const jwksFile = environment.LEDGER_AUTH_JWKS_FILE || undefined;
+  const given = [secret && 'LEDGER_AUTH_SECRET', publicKeyFile && 'LEDGER_AUTH_PUBLIC_KEY_FILE', jwksFile && 'LEDGER_AUTH_JWKS_FILE'].filter(Boolean);
+  if (given.length > 1) problems.push(`Set at most one of LEDGER_AUTH_SECRET, LEDGER_AUTH_PUBLIC_KEY_FILE and LEDGER_AUTH_JWKS_FILE, got ${given.join(' and ')}`);
+  // HS256 needs at least as many bytes of key as the hash output (RFC 7518 section 3.2).
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('LEDGER_AUTH_SECRET must be at least 32 bytes long');
+  const keys: AuthKeySource =
+    secret !== undefined
+      ? { kind: 'secret', secret }
+      : publicKeyFile !== undefined
+        ? { kind: 'public-key', file: pathOf(publicKeyFile) }
+        : jwksFile !== undefined
+          ? { kind: 'jwks', file: pathOf(jwksFile) }
+          : { kind: 'local-secret', file: join(dataDir, 'auth-secret') };
+  const text = (key: string, fallback: string): string => {
+    const value = environment[key] || fallback;
+    if (!claimNamePattern.test(value)) problems.push(`${key} must be 1 to 200 printable characters without spaces, got "${value}"`);
+    return value;
+  };
+  return {
+    keys,
+    issuer: text('LEDGER_AUTH_ISSUER', 'incentive-ledger'),
+    audience: text('LEDGER_AUTH_AUDIENCE', 'incentive-ledger'),
+    roleClaim: text('LEDGER_AUTH_ROLE_CLAIM', 'role'),
+    payeeClaim: text('LEDGER_AUTH_PAYEE_CLAIM', 'payee_id'),
+    clockToleranceSeconds: integer(environment, 'LEDGER_AUTH_CLOCK_TOLERANCE_S', 30, 0, 600, problems),
   };
 }

@@ -28,7 +28,7 @@ export class DisputeSubjectBody {
 
 export class FileDisputeBody {
   @OptionalIdentifier('Your id for the dispute; default derived from the Idempotency-Key, else drawn', 'DSP-2026-0001') disputeId?: string;
-  @OptionalIdentifier('The payee whose pay is disputed; a rep\'s own payee when left out', 'P-1') payeeId?: string;
+  @Identifier('The payee whose pay is disputed (a rep: their own)', 'P-1') payeeId!: string;
   @ApiProperty({ type: DisputeSubjectBody })
   @ValidateNested()
   @Type(() => DisputeSubjectBody)

@@ -6,19 +6,18 @@ import type { EventStore } from '#lib/event-store/event-store.port.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import type { CommandContext } from '#lib/shared/application/command-context.js';
 import type { CommandOutcome } from '#lib/shared/application/handle-command.js';
-import { DomainError, notFoundError, validationError } from '#lib/shared/domain/domain-error.js';
+import { notFoundError, validationError } from '#lib/shared/domain/domain-error.js';
 import {
   assignDispute,
   businessDateOf,
   commentOnDispute,
-  disputeActorOf,
-  escalateDispute,
   fileDispute,
   provideDisputeInformation,
   reopenDispute,
   requestDisputeInformation,
   resolveDispute,
   withdrawDispute,
+  type DisputeCommandContext,
   type DisputeSettings,
 } from '#lib/disputes/application/dispute-commands.js';
 import { disputeQueue, disputeStatistics, getDispute, listPayeeDisputes, type DisputeQueueQuery, type PayeeDisputesQuery } from '#lib/disputes/application/dispute-queries.js';
@@ -26,11 +25,12 @@ import { LedgerDisputeSubjects, type DisputeSubjects } from '#lib/disputes/appli
 import type { DisputeState, DisputeSubject } from '#lib/disputes/domain/dispute.decider.js';
 import type { LedgerConfig } from '../../config/ledger-config.js';
 import { defineReadQuery } from '../../cqrs/define.js';
-import { Roles } from '../../http/auth/roles.js';
+import type { PayeeResolver } from '../../http/auth/payee-resolvers.js';
+import { PayeeScope, Roles } from '../../http/auth/roles.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { parseListLimit } from '../../http/paging.js';
 import { ReadConsistency } from '../../http/read-consistency.js';
-import { commandContextOf, localOperator, type AuthenticatedRequest } from '../../http/request-context.js';
+import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
 import { CLOCK, EVENT_STORE, LEDGER_CONFIG, READ_MODEL_DB, type Clock } from '../../ledger.tokens.js';
 import {
   AssignDisputeBody,
@@ -56,10 +56,10 @@ interface DisputeDependencies {
   settings: DisputeSettings;
 }
 
-type DisputeCommandRun<Input> = (dependencies: DisputeDependencies, input: Input, context: CommandContext) => Promise<CommandOutcome<DisputeState>>;
+type DisputeCommandRun<Input> = (dependencies: DisputeDependencies, input: Input, context: DisputeCommandContext) => Promise<CommandOutcome<DisputeState>>;
 
 interface DisputeCommandDefinition<Input> {
-  command: new (input: Input, context: CommandContext) => Command<CommandOutcome<DisputeState>> & { input: Input; context: CommandContext };
+  command: new (input: Input, context: DisputeCommandContext) => Command<CommandOutcome<DisputeState>> & { input: Input; context: DisputeCommandContext };
   handler: Type<ICommandHandler>;
 }
 
@@ -68,7 +68,7 @@ function defineDisputeCommand<Input>(name: string, run: DisputeCommandRun<Input>
   const commandClass = class extends Command<CommandOutcome<DisputeState>> {
     constructor(
       readonly input: Input,
-      readonly context: CommandContext,
+      readonly context: DisputeCommandContext,
     ) {
       super();
     }
@@ -107,14 +107,13 @@ export const WithdrawDispute = defineDisputeCommand('WithdrawDispute', ({ store 
 export const ReopenDispute = defineDisputeCommand('ReopenDispute', ({ store, settings }, input: { disputeId: string; reason: string }, context) =>
   reopenDispute(store, settings, input, context),
 );
-export const EscalateDispute = defineDisputeCommand('EscalateDispute', ({ store }, input: { disputeId: string }, context) => escalateDispute(store, input, context));
 
 export const GetDispute = defineReadQuery('GetDispute', (db, query: { disputeId: string; today: string }) => getDispute(db, query.disputeId, query.today));
 export const ListPayeeDisputes = defineReadQuery('ListPayeeDisputes', (db, query: PayeeDisputesQuery & { today: string }) => listPayeeDisputes(db, query, query.today));
 export const DisputeQueue = defineReadQuery('DisputeQueue', (db, query: DisputeQueueQuery & { today: string }) => disputeQueue(db, query, query.today));
 export const DisputeStatistics = defineReadQuery('DisputeStatistics', (db, query: { periodId: string; today: string }) => disputeStatistics(db, query.periodId, query.today));
 
-export const disputeCommands = [FileDispute, AssignDispute, CommentOnDispute, RequestDisputeInformation, ProvideDisputeInformation, ResolveDispute, WithdrawDispute, ReopenDispute, EscalateDispute];
+export const disputeCommands = [FileDispute, AssignDispute, CommentOnDispute, RequestDisputeInformation, ProvideDisputeInformation, ResolveDispute, WithdrawDispute, ReopenDispute];
 export const disputeQueries = [GetDispute, ListPayeeDisputes, DisputeQueue, DisputeStatistics];
 
 const idempotencyHeader = ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry safe: same key and body answer the same result; same key, other body: 409.' });
@@ -136,14 +135,14 @@ function daysOf(value: string | undefined, field: string): number | undefined {
   return Number(value);
 }
 
-/** The payee a rep acts as; null for other roles. */
-const repPayeeOf = (request: AuthenticatedRequest): string | null => disputeActorOf(request.actor ?? localOperator).payeeId;
+/** A dispute concerns the payee it is about. */
+export const disputePayeeResolver: PayeeResolver = {
+  payeesOf: async (reader, disputeId) => (await reader.all<{ payee_id: string }>('SELECT payee_id FROM disputes WHERE dispute_id = ?', [disputeId])).map((row) => row.payee_id),
+  notFound: (disputeId) => notFoundError('DISPUTE.NOT_FOUND', `Dispute ${disputeId} is not known`),
+};
 
-/** A rep reads their own disputes only. */
-function requireOwnPayee(request: AuthenticatedRequest, payeeId: string): void {
-  const own = repPayeeOf(request);
-  if (own !== null && own !== payeeId) throw new DomainError('DISPUTE.NOT_OWN_PAYEE', 'A rep reads their own disputes only', 'forbidden');
-}
+/** A rep or manager reaches a dispute of a payee in their scope only (404 otherwise, as if it did not exist). */
+const disputeScope = PayeeScope({ resolve: { kind: 'dispute', param: 'disputeId' } });
 
 @ApiTags('disputes')
 @Controller()
@@ -155,9 +154,9 @@ export class DisputesController {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** The request's command context, on the service clock (which decides today's date for due dates). */
-  private contextOf(request: AuthenticatedRequest): CommandContext {
-    return { ...commandContextOf(request), now: () => this.clock.now() };
+  /** The request's command context, on the service clock (which decides today's date for due dates), with the payee a rep acts as. */
+  private contextOf(request: AuthenticatedRequest): DisputeCommandContext {
+    return { ...commandContextOf(request), now: () => this.clock.now(), actorPayeeId: request.principal?.payeeId ?? null };
   }
 
   private today(): string {
@@ -170,21 +169,20 @@ export class DisputesController {
   }
 
   @Post('disputes')
-  @Roles('rep', 'analyst', 'admin')
+  @Roles('rep', 'analyst')
+  @PayeeScope({ body: ['payeeId'] })
   @ApiOperation({ summary: 'File a dispute on a deal, a credit, a statement line or a period; its due date follows from its category' })
   @ApiResponse({ status: 201, type: CommandAccepted })
   @idempotencyHeader
   async file(@Body() body: FileDisputeBody, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response): Promise<CommandAccepted> {
-    const payeeId = body.payeeId ?? repPayeeOf(request);
-    if (payeeId === null) throw validationError('VALIDATION.FAILED', 'payeeId is required', [{ field: 'payeeId', message: 'is required unless a rep files about their own pay' }]);
     const { subject, ...rest } = body;
-    const answer = await this.run(FileDispute, { ...rest, payeeId, subject: subject as DisputeSubject }, request, response);
+    const answer = await this.run(FileDispute, { ...rest, subject: subject as DisputeSubject }, request, response);
     response.location(`/disputes/${encodeURIComponent(answer.streamId.slice('dispute-'.length))}`);
     return answer;
   }
 
   @Get('disputes')
-  @Roles('analyst', 'admin', 'finance')
+  @Roles('analyst', 'finance')
   @ApiOperation({ summary: 'The analyst queue, most urgent first: filter by status, category, assignee, overdue, escalation and age (keyset paging with ?after=)' })
   @ApiQuery({ name: 'status', required: false, description: 'Comma-separated; default filed,under_review,info_requested' })
   @ApiQuery({ name: 'category', required: false, description: 'Comma-separated categories' })
@@ -231,7 +229,7 @@ export class DisputesController {
   }
 
   @Get('disputes/statistics')
-  @Roles('analyst', 'admin', 'finance')
+  @Roles('analyst', 'finance')
   @ApiOperation({ summary: 'Per period: disputes filed, resolutions and the business days they took, and the aging of those still open' })
   @ApiQuery({ name: 'periodId', required: true, description: '"2026-03", "2026-Q1" or "2026"' })
   @waitQuery
@@ -242,25 +240,25 @@ export class DisputesController {
   }
 
   @Get('disputes/:disputeId')
-  @Roles('rep', 'analyst', 'admin', 'finance')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @disputeScope
   @ApiOperation({ summary: 'A dispute with its timeline: every step with its actor; ETag is its revision' })
   @waitQuery
   async get(
     @Param('disputeId') disputeId: string,
-    @Req() request: AuthenticatedRequest,
     @Res({ passthrough: true }) response: Response,
     @Query('waitForPosition') waitForPosition?: string,
   ) {
     await this.consistency.waitFor(waitForPosition);
     const dispute = await this.queries.execute(new GetDispute.query({ disputeId, today: this.today() }));
     if (dispute === null) throw notFoundError('DISPUTE.NOT_FOUND', `Dispute ${disputeId} is not known`);
-    requireOwnPayee(request, dispute.payeeId);
     response.setHeader('ETag', `"${dispute.revision}"`);
     return dispute;
   }
 
   @Get('payees/:payeeId/disputes')
-  @Roles('rep', 'analyst', 'admin', 'finance')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({ summary: 'A payee\'s disputes, newest first (a rep: their own only)' })
   @ApiQuery({ name: 'status', required: false, description: 'Comma-separated statuses' })
   @ApiQuery({ name: 'limit', required: false })
@@ -268,20 +266,18 @@ export class DisputesController {
   @waitQuery
   async forPayee(
     @Param('payeeId') payeeId: string,
-    @Req() request: AuthenticatedRequest,
     @Query('status') status?: string,
     @Query('limit') limit?: string,
     @Query('after') after?: string,
     @Query('waitForPosition') waitForPosition?: string,
   ) {
-    requireOwnPayee(request, payeeId);
     await this.consistency.waitFor(waitForPosition);
     return this.queries.execute(new ListPayeeDisputes.query({ payeeId, statuses: listOf(status), limit: parseListLimit(limit), after, today: this.today() }));
   }
 
   @Put('disputes/:disputeId/assignee')
   @HttpCode(200)
-  @Roles('analyst', 'admin')
+  @Roles('analyst')
   @ApiOperation({ summary: 'Assign the dispute to an analyst: a filed dispute goes under review' })
   @ApiResponse({ status: 200, type: CommandAccepted })
   @idempotencyHeader
@@ -292,7 +288,8 @@ export class DisputesController {
 
   @Post('disputes/:disputeId/comments')
   @HttpCode(200)
-  @Roles('rep', 'analyst', 'admin')
+  @Roles('rep', 'analyst')
+  @disputeScope
   @ApiOperation({ summary: 'Comment (the rep or an analyst), while the dispute is unresolved' })
   @ApiResponse({ status: 200, type: CommandAccepted })
   @idempotencyHeader
@@ -302,7 +299,7 @@ export class DisputesController {
 
   @Post('disputes/:disputeId/information-requests')
   @HttpCode(200)
-  @Roles('analyst', 'admin')
+  @Roles('analyst')
   @ApiOperation({ summary: 'Ask the rep for information: the analyst\'s clock stops and the rep\'s starts' })
   @ApiResponse({ status: 200, type: CommandAccepted })
   @idempotencyHeader
@@ -313,7 +310,8 @@ export class DisputesController {
 
   @Post('disputes/:disputeId/information')
   @HttpCode(200)
-  @Roles('rep', 'analyst', 'admin')
+  @Roles('rep')
+  @disputeScope
   @ApiOperation({ summary: 'Answer a request for information (the rep, or the filer): the analyst\'s clock restarts with the days it had left' })
   @ApiResponse({ status: 200, type: CommandAccepted })
   @idempotencyHeader
@@ -323,7 +321,7 @@ export class DisputesController {
 
   @Post('disputes/:disputeId/resolution')
   @HttpCode(200)
-  @Roles('analyst', 'admin')
+  @Roles('analyst')
   @ApiOperation({ summary: 'Resolve: approved (the claimed amount), partially_approved (an amount and a reason) or rejected (a reason). An approval is posted by the remedies process.' })
   @ApiResponse({ status: 200, type: CommandAccepted })
   @idempotencyHeader
@@ -353,8 +351,9 @@ export class DisputesController {
 
   @Post('disputes/:disputeId/withdrawal')
   @HttpCode(200)
-  @Roles('rep', 'analyst', 'admin')
-  @ApiOperation({ summary: 'Withdraw (the filer only), while unresolved' })
+  @Roles('rep', 'analyst')
+  @disputeScope
+  @ApiOperation({ summary: 'Withdraw (the filer, or the rep it is about), while unresolved' })
   @ApiResponse({ status: 200, type: CommandAccepted })
   @idempotencyHeader
   withdraw(@Param('disputeId') disputeId: string, @Body() body: WithdrawalBody, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
@@ -363,22 +362,13 @@ export class DisputesController {
 
   @Post('disputes/:disputeId/reopening')
   @HttpCode(200)
-  @Roles('rep', 'analyst', 'admin')
+  @Roles('rep', 'analyst')
+  @disputeScope
   @ApiOperation({ summary: 'Reopen a resolved dispute within the reopen window (LEDGER_DISPUTE_REOPEN_DAYS)' })
   @ApiResponse({ status: 200, type: CommandAccepted })
   @idempotencyHeader
   @ifMatchHeader
   reopen(@Param('disputeId') disputeId: string, @Body() body: ReopenBody, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
     return this.run(ReopenDispute, { disputeId, reason: body.reason }, request, response);
-  }
-
-  @Post('disputes/:disputeId/escalation')
-  @HttpCode(200)
-  @Roles('analyst', 'admin')
-  @ApiOperation({ summary: 'Escalate an overdue dispute by hand (the escalation process does it on its own)' })
-  @ApiResponse({ status: 200, type: CommandAccepted })
-  @idempotencyHeader
-  escalate(@Param('disputeId') disputeId: string, @Req() request: AuthenticatedRequest, @Res({ passthrough: true }) response: Response) {
-    return this.run(EscalateDispute, { disputeId }, request, response);
   }
 }
