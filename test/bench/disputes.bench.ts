@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
@@ -8,6 +9,8 @@ import { disputeQueue, type DisputeQueueQuery } from '#lib/disputes/application/
 import { loadLedgerConfig } from '../../apps/ledger/src/config/ledger-config.js';
 import { createLedgerApp } from '../../apps/ledger/src/ledger.app.js';
 import { PROJECTION_RUNNER, READ_MODEL_DB } from '../../apps/ledger/src/ledger.tokens.js';
+import { mintToken } from '../../apps/ledger/src/http/auth/bearer-tokens.js';
+import type { Role } from '../../apps/ledger/src/http/auth/roles.js';
 import { atLeast, percentile, type BenchFigure } from './bench-types.js';
 
 export interface DisputesBenchOptions {
@@ -30,8 +33,9 @@ const periodCategories = ['wrong_rate', 'clawback', 'other'] as const;
 /**
  * Disputes under load, through the whole service on a loopback socket:
  * 1. Filing throughput over HTTP: `disputes` POST /disputes from `concurrency` keep-alive connections, each request
- *    validated (class-validator DTO, then the decider's rules), its payee and subject looked up (a quarter are about a
- *    deal, read from its stream) and appended durably. The service clock moves one day every tenth of the run, so the
+ *    from the rep whose pay it is, with a bearer token verified (HS256) and the rep's payee scope checked, validated
+ *    (class-validator DTO, then the decider's rules), its payee and subject looked up (a quarter are about a deal, read
+ *    from its stream) and appended durably. The service clock moves one day every tenth of the run, so the
  *    disputes are spread over ten filing dates and their due dates. Target 1,000 disputes/s.
  * 2. The analyst queue over those open disputes (40% assigned among eight analysts): GET /disputes with a rotation of
  *    filters (status, category, assignee, overdue, escalated, age, their combinations, a second page), one request at
@@ -43,12 +47,23 @@ export async function runDisputesBench(options: DisputesBenchOptions): Promise<B
   const concurrency = options.concurrency ?? 64;
   const queries = options.queries ?? 1_000;
   let now = new Date('2026-03-02T10:00:00.000Z');
-  const config = loadLedgerConfig({ LEDGER_DATA_DIR: options.dir, LEDGER_LOG_LEVEL: 'error', LEDGER_DISPUTE_PROCESS_MS: '3600000', LEDGER_READ_WAIT_MS: '120000' });
+  const secret = randomBytes(32).toString('base64url');
+  const config = loadLedgerConfig({
+    LEDGER_DATA_DIR: options.dir,
+    LEDGER_LOG_LEVEL: 'error',
+    LEDGER_AUTH_SECRET: secret,
+    LEDGER_DISPUTE_PROCESS_MS: '3600000',
+    LEDGER_READ_WAIT_MS: '120000',
+  });
   const app = await createLedgerApp(config, { clock: { now: () => now } });
   await app.listen(0, '127.0.0.1');
+  const token = (subject: string, role: Role, payeeId?: string) => mintToken(config.auth, secret, { subject, role, payeeId, ttlSeconds: 3600 });
   const client = new BenchClient((app.getHttpServer().address() as AddressInfo).port, concurrency);
   try {
-    await seed(client);
+    const admin = await token('bench-admin', 'admin');
+    const analyst = await token('analyst-bench', 'analyst');
+    const repTokens = await Promise.all(Array.from({ length: PAYEES }, (_, index) => token(`rep-${index}`, 'rep', `P-${index}`)));
+    await seed(client, admin);
 
     const body = (index: number) => ({
       disputeId: `DSP-${index}`,
@@ -62,7 +77,8 @@ export async function runDisputesBench(options: DisputesBenchOptions): Promise<B
     });
 
     // Warm-up: the routes, the prepared statements and the JIT.
-    await client.each(500, (index) => client.send('POST', '/disputes', { ...body(index), disputeId: `DSP-warm-${index}` }, 201));
+    const asRep = (index: number) => repTokens[index % PAYEES];
+    await client.each(500, (index) => client.send('POST', '/disputes', { ...body(index), disputeId: `DSP-warm-${index}` }, 201, asRep(index)));
 
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
@@ -70,7 +86,7 @@ export async function runDisputesBench(options: DisputesBenchOptions): Promise<B
     const perDay = Math.ceil(disputes / 10);
     const latencies = await client.each(disputes, (index) => {
       now = new Date(Date.parse('2026-03-02T10:00:00.000Z') + Math.floor(index / perDay) * 86_400_000);
-      return client.send('POST', '/disputes', body(index), 201);
+      return client.send('POST', '/disputes', body(index), 201, asRep(index));
     });
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuAtStart);
@@ -78,7 +94,7 @@ export async function runDisputesBench(options: DisputesBenchOptions): Promise<B
 
     // Give the queue some shape: 40% assigned, and the clock three weeks on so the earliest are overdue.
     await client.each(Math.floor(disputes * 0.4), (index) =>
-      client.send('PUT', `/disputes/DSP-${index * 2 + (index % 2)}/assignee`, { assigneeId: `analyst-${index % ANALYSTS}` }, 200),
+      client.send('PUT', `/disputes/DSP-${index * 2 + (index % 2)}/assignee`, { assigneeId: `analyst-${index % ANALYSTS}` }, 200, analyst),
     );
     now = new Date('2026-03-30T10:00:00.000Z');
     const runner = app.get<ProjectionRunner>(PROJECTION_RUNNER);
@@ -100,14 +116,14 @@ export async function runDisputesBench(options: DisputesBenchOptions): Promise<B
       'status=filed&category=wrong_rate&overdue=true&minAgeDays=20',
       'limit=200',
     ];
-    const firstPage = await client.get('/disputes?limit=50');
+    const firstPage = await client.get('/disputes?limit=50', analyst);
     filters.push(`limit=50&after=${encodeURIComponent(firstPage.nextAfter as string)}`);
-    for (let index = 0; index < 100; index++) await client.get(`/disputes?${filters[index % filters.length]}`);
+    for (let index = 0; index < 100; index++) await client.get(`/disputes?${filters[index % filters.length]}`, analyst);
     const queueLatencies: number[] = [];
     let itemsSeen = 0;
     for (let index = 0; index < queries; index++) {
       const queryStarted = performance.now();
-      const page = await client.get(`/disputes?${filters[index % filters.length]}`);
+      const page = await client.get(`/disputes?${filters[index % filters.length]}`, analyst);
       queueLatencies.push(performance.now() - queryStarted);
       itemsSeen += (page.items as unknown[]).length;
     }
@@ -125,7 +141,7 @@ export async function runDisputesBench(options: DisputesBenchOptions): Promise<B
     const round = (value: number) => Math.round(value * 100) / 100;
     const queueP99 = round(percentile(queueLatencies, 99));
     return [
-      atLeast(`file disputes over HTTP (${disputes}, ${concurrency} connections, validation on)`, filingRate, 'disputes/s', 1_000),
+      atLeast(`file disputes over HTTP (${disputes}, ${concurrency} connections, bearer tokens and validation on)`, filingRate, 'disputes/s', 1_000),
       { name: 'filing latency p50 (same run)', value: round(percentile(latencies, 50)), unit: 'ms' },
       { name: 'filing latency p99 (same run)', value: round(percentile(latencies, 99)), unit: 'ms' },
       { name: 'CPU per filing, all threads, server and client (same run)', value: Math.round((cpu.user + cpu.system) / disputes), unit: 'µs' },
@@ -148,9 +164,9 @@ export async function runDisputesBench(options: DisputesBenchOptions): Promise<B
 }
 
 /** Payees, and deals for a quarter of the disputes to be about. */
-async function seed(client: BenchClient): Promise<void> {
+async function seed(client: BenchClient, admin: string): Promise<void> {
   await client.each(PAYEES, (index) =>
-    client.send('POST', '/payees', { payeeId: `P-${index}`, name: `Payee ${index}`, territory: 'NA', currency: 'USD', startDate: '2026-01-01' }, 201),
+    client.send('POST', '/payees', { payeeId: `P-${index}`, name: `Payee ${index}`, managerId: null, territory: 'NA', currency: 'USD', startDate: '2026-01-01' }, 201, admin),
   );
   await client.each(DEALS, (index) =>
     client.send(
@@ -158,6 +174,7 @@ async function seed(client: BenchClient): Promise<void> {
       '/deals',
       { dealId: `D-${index}`, ownerPayeeId: `P-${(index * 7) % PAYEES}`, amount: '40000.00', currency: 'USD', closeDate: '2026-03-02', product: 'platform', dealType: 'new_business', overlays: [] },
       201,
+      admin,
     ),
   );
 }
@@ -166,6 +183,7 @@ async function seed(client: BenchClient): Promise<void> {
 class BenchClient {
   private readonly agent: Agent;
   private readonly headers: Record<string, string> = { 'content-type': 'application/json' };
+
 
   constructor(
     private readonly port: number,
@@ -190,15 +208,23 @@ class BenchClient {
     return latencies;
   }
 
-  async get(path: string): Promise<Record<string, unknown>> {
-    return JSON.parse(await this.send('GET', path, undefined, 200)) as Record<string, unknown>;
+  async get(path: string, token: string): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.send('GET', path, undefined, 200, token)) as Record<string, unknown>;
   }
 
-  send(method: string, path: string, body: unknown, expectedStatus: number): Promise<string> {
+  send(method: string, path: string, body: unknown, expectedStatus: number, token: string): Promise<string> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const authorization = { authorization: `Bearer ${token}` };
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(
-        { host: '127.0.0.1', port: this.port, method, path, agent: this.agent, headers: payload === undefined ? {} : { ...this.headers, 'content-length': Buffer.byteLength(payload) } },
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: payload === undefined ? authorization : { ...this.headers, ...authorization, 'content-length': Buffer.byteLength(payload) },
+        },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
