@@ -1,3 +1,4 @@
+import { createAuditTrailProjection } from '#lib/audit/application/audit-trail.projection.js';
 import { createAttainmentProjection } from '#lib/attainment/application/attainment.projection.js';
 import { dealsProjection } from '#lib/crediting/application/deals.projection.js';
 import { payeeDirectoryProjection } from '#lib/organization/application/payee-directory.projection.js';
@@ -10,5 +11,5 @@ import type { Projection } from './projection.js';
  * Call it once per database: some projections keep per-instance caches.
  */
 export function createLedgerProjections(): Projection[] {
-  return [payeeDirectoryProjection, dealsProjection, createAttainmentProjection(), createStatementsProjection()];
+  return [payeeDirectoryProjection, dealsProjection, createAttainmentProjection(), createStatementsProjection(), createAuditTrailProjection()];
 }

@@ -168,6 +168,9 @@ const rows: Row[] = [
   // FX rates
   { route: 'post /fx-rates', roles: ['analyst'], scope: 'none', ok: 201, call: (_, n) => ({ path: '/fx-rates', body: { fromCurrency: 'EUR', toCurrency: 'USD', date: day(n), rate: '1.08' } }) },
   { route: 'get /fx-rates', roles: ['analyst', 'finance'], scope: 'none', ok: 200, call: () => ({ path: '/fx-rates?from=EUR&to=USD' }) },
+
+  // audit
+  { route: 'get /audit', roles: ['finance'], scope: 'none', ok: 200, call: (t) => ({ path: `/audit?payeeId=${t.payeeId}` }) },
 ];
 
 /** The caller each role is tested as, and the payee whose data is "their own". */
