@@ -1,3 +1,4 @@
+import { createAuditTrailProjection } from '#lib/audit/application/audit-trail.projection.js';
 import { createAttainmentProjection } from '#lib/attainment/application/attainment.projection.js';
 import { dealsProjection } from '#lib/crediting/application/deals.projection.js';
 import { disputeProcessStateProjection } from '#lib/disputes/application/dispute-process-state.projection.js';
@@ -17,6 +18,7 @@ export function createLedgerProjections(): Projection[] {
     dealsProjection,
     createAttainmentProjection(),
     createStatementsProjection(),
+    createAuditTrailProjection(),
     disputesProjection,
     disputeProcessStateProjection,
   ];

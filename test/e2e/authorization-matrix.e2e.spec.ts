@@ -195,6 +195,9 @@ const rows: Row[] = [
   { route: 'post /fx-rates', roles: ['analyst'], scope: 'none', ok: 201, call: (_, n) => ({ path: '/fx-rates', body: { fromCurrency: 'EUR', toCurrency: 'USD', date: day(n), rate: '1.08' } }) },
   { route: 'get /fx-rates', roles: ['analyst', 'finance'], scope: 'none', ok: 200, call: () => ({ path: '/fx-rates?from=EUR&to=USD' }) },
 
+  // audit
+  { route: 'get /audit', roles: ['finance'], scope: 'none', ok: 200, call: (t) => ({ path: `/audit?payeeId=${t.payeeId}` }) },
+
   // disputes (set up by the admin as filer, then read with ?waitForPosition= so the scope check sees them)
   { route: 'post /disputes', roles: ['rep', 'analyst'], scope: 'payee', ok: 201, call: (t) => ({ path: '/disputes', body: disputeBody(t.payeeId) }) },
   { route: 'get /disputes', roles: ['analyst', 'finance'], scope: 'none', ok: 200, call: () => ({ path: '/disputes?status=filed&category=other' }) },
