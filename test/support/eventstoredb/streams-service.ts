@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import {
   Metadata,
   status,
@@ -272,7 +271,13 @@ class CallEndedError extends Error {}
 async function write(call: ServerWritableStream<ReadReq, ReadResp>, response: ReadResp): Promise<void> {
   if (call.cancelled || call.destroyed || call.writableEnded) throw new CallEndedError('The call has ended');
   if (!call.write(response)) {
-    await Promise.race([once(call, 'drain'), once(call, 'close'), once(call, 'cancelled')]);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        call.off('drain', done).off('close', done).off('cancelled', done);
+        resolve();
+      };
+      call.on('drain', done).on('close', done).on('cancelled', done);
+    });
     if (call.cancelled || call.destroyed) throw new CallEndedError('The call has ended');
   }
 }
