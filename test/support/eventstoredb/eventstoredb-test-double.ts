@@ -24,7 +24,12 @@ import { TransactionLog } from './transaction-log.js';
  */
 export class EventStoreDbTestDouble {
   readonly log = new TransactionLog();
-  readonly probe: StreamsServiceProbe = { appendRequests: [], subscriptionRequests: [], appendAnswersToLose: 0 };
+  readonly probe: StreamsServiceProbe = {
+    appendRequests: [],
+    subscriptionRequests: [],
+    checkpointsSent: [],
+    appendAnswersToLose: 0,
+  };
   private readonly openCalls = new Set<OpenCall>();
   private server: Server | null = null;
   private portValue = 0;

@@ -32,6 +32,8 @@ type ReadOptions = InstanceType<typeof ReadReq.Options>;
 export interface StreamsServiceProbe {
   appendRequests: { streamName: string; expected: ExpectedVersion; eventIds: string[] }[];
   subscriptionRequests: { start: AllReadStart; filter: EventFilterExpression | null }[];
+  /** Positions of the checkpoints sent to filtered subscriptions. */
+  checkpointsSent: number[];
   /** The next appends this many times are written, then answered UNAVAILABLE: the answer is lost, the write is not. */
   appendAnswersToLose: number;
 }
@@ -186,7 +188,7 @@ async function handleRead(
     const start = allStartOf(options);
     if (options.hasSubscription()) {
       probe.subscriptionRequests.push({ start, filter });
-      await subscribeToAll(log, openCalls, call, start, filter, checkpointIntervalOf(options), uuidAsString);
+      await subscribeToAll(log, probe, openCalls, call, start, filter, checkpointIntervalOf(options), uuidAsString);
       return;
     }
     for (const event of log.readAll(direction, start, countOf(options), filter)) await write(call, eventResponse(event, uuidAsString, true));
@@ -209,6 +211,7 @@ async function handleRead(
  */
 async function subscribeToAll(
   log: TransactionLog,
+  probe: StreamsServiceProbe,
   openCalls: Set<OpenCall>,
   call: ServerWritableStream<ReadReq, ReadResp>,
   start: AllReadStart,
@@ -245,6 +248,7 @@ async function subscribeToAll(
           considered = 0;
           const checkpoint = new ReadResp.Checkpoint().setCommitPosition(String(event.position)).setPreparePosition(String(event.position));
           await write(call, new ReadResp().setCheckpoint(checkpoint));
+          probe.checkpointsSent.push(event.position);
         }
       }
       if (ended) break;
