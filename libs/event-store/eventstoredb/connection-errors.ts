@@ -8,19 +8,22 @@ const INTERNAL = 13;
 const UNAVAILABLE = 14;
 
 const TRANSIENT_CODES = new Set([CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE]);
-/** The client's names for errors that can come without a gRPC code (a reset connection, "write after end"). */
-const TRANSIENT_TYPES = new Set(['unavailable', 'cancelled', 'deadline-exceeded', 'timeout']);
+/**
+ * The client's names for the same errors, which can come without a gRPC code (a reset connection, "write
+ * after end"), and for a node that is no longer the leader (the client has switched to the new one).
+ */
+const TRANSIENT_TYPES = new Set(['unavailable', 'cancelled', 'deadline-exceeded', 'timeout', 'not-leader']);
 
 /**
- * A dropped or reset connection, a node going down or stepping back, a call the server cancelled or timed
- * out: worth trying again. Appends are safe to try again because their event ids make the retry
+ * A dropped or reset connection, a node going down or stepping down as leader, a call the server cancelled
+ * or timed out: worth trying again. Appends are safe to try again because their event ids make the retry
  * idempotent on the server.
  */
 export function isTransient(error: unknown): boolean {
   if (error === null || typeof error !== 'object') return false;
   const { code, type } = error as { code?: unknown; type?: unknown };
-  if (typeof code === 'number') return TRANSIENT_CODES.has(code);
-  return typeof type === 'string' && TRANSIENT_TYPES.has(type);
+  if (typeof type === 'string' && TRANSIENT_TYPES.has(type)) return true;
+  return typeof code === 'number' && TRANSIENT_CODES.has(code);
 }
 
 /** The server's answer to a read of $all from a position that is not where a record starts. */
