@@ -60,11 +60,12 @@ export class EventIdDirectory {
   private async consume(): Promise<void> {
     try {
       for await (const event of this.subscription) this.add(event);
+      this.failure = new Error('The event store is closed');
     } catch (error) {
       this.failure = error;
-      for (const waiter of this.waiters) waiter.reject(error);
-      this.waiters = [];
     }
+    for (const waiter of this.waiters) waiter.reject(this.failure);
+    this.waiters = [];
   }
 
   private add(event: RecordedEvent): void {

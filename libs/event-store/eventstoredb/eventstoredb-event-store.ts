@@ -177,13 +177,15 @@ export class EventStoreDbEventStore implements EventStore {
     this.assertOpen();
     let from: ReadPosition = END;
     for (;;) {
-      const page = await this.readAllPage(BACKWARDS, from, 64);
+      // Usually the last event is the ledger's: read a few, then larger pages past a run of server events.
+      const pageSize = from === END ? 4 : 64;
+      const page = await this.readAllPage(BACKWARDS, from, pageSize);
       for (const resolved of page) {
         if (resolved.event !== undefined && !isSystemStream(resolved.event.streamId)) {
           return positionFromAll(resolved.event.position, `event ${resolved.event.id} in $all`);
         }
       }
-      if (page.length < 64) return 0;
+      if (page.length < pageSize) return 0;
       from = toEventStoreDbPosition(positionFromAll(page[page.length - 1].event?.position, 'an event in $all'));
     }
   }
