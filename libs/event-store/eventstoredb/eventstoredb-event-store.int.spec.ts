@@ -117,6 +117,22 @@ describe('EventStoreDB adapter over gRPC, against the test double', () => {
       expect(resubscriptions.length).toBeGreaterThanOrEqual(3);
     });
 
+    it('starts a subscription while the server is down and delivers from where it was asked once the server is back', async () => {
+      const store = open();
+      const streamId = `deal-${randomUUID()}`;
+      await store.append(streamId, [newEvent(), newEvent()], 'no_stream');
+      const [, second] = await store.readStream(streamId);
+      const later = newEvent();
+      const restarted = double.restart(300);
+      const subscription = store.subscribeToAll({ afterPosition: second.position - 1, filter: { streamPrefixes: [streamId] } });
+      const receiving = take(subscription, 2);
+      await restarted;
+      await store.append(streamId, [later], 1);
+      const received = await receiving;
+      await subscription.stop();
+      expect(received.map((event) => event.eventId)).toEqual([second.eventId, later.eventId]);
+    });
+
     it('after a drop, resumes a filtered subscription from the server checkpoint past the events its filter passed over', async () => {
       const store = open({ subscriptionSearchWindow: 4 });
       const prefix = `sparse${randomUUID().slice(0, 8)}-`;

@@ -102,8 +102,14 @@ export class EventStoreDbSubscription implements Subscription, AsyncIterator<Rec
     for (;;) {
       if (this.stopped) return DONE;
       try {
-        if (this.call === null) this.call = await this.openCall();
-        if (this.stopped) return DONE;
+        if (this.call === null) {
+          const opened = await this.openCall();
+          if (this.stopped) {
+            await closeCall(opened);
+            return DONE;
+          }
+          this.call = opened;
+        }
         const call = this.call;
         const next = await Promise.race([call.iterator.next(), this.stopSignal]);
         if (next === STOPPED || this.stopped) return DONE;
@@ -167,9 +173,12 @@ export class EventStoreDbSubscription implements Subscription, AsyncIterator<Rec
   }
 }
 
+/** Cancels the server call; a call that already failed has nothing left to cancel. */
 async function closeCall(call: ServerCall): Promise<void> {
   try {
     await call.subscription.unsubscribe();
+  } catch {
+    // The call never started or has ended: there is nothing to cancel.
   } finally {
     call.subscription.destroy();
   }
