@@ -150,7 +150,7 @@ export class EventStoreDbEventStore implements EventStore {
         page = await this.readAllPage(FORWARDS, from, this.readPageSize);
       } catch (error) {
         if (!isInvalidPosition(error) || through !== afterPosition || from === START) throw error;
-        from = await this.startOfReadAfter(afterPosition);
+        from = await this.startAfter(afterPosition);
         continue;
       }
       for (const resolved of page) {
@@ -306,7 +306,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   private catchUpSubscription(afterPosition: number, filter: SubscribeOptions['filter']): EventStoreDbSubscription {
     const source: SubscriptionSource = {
-      startAfter: (position) => this.startOfSubscriptionAfter(position),
+      startAfter: (position) => this.startAfter(position),
       open: (from: ReadPosition, serverFilter: Filter): AllStreamSubscription =>
         this.client.subscribeToAll({ fromPosition: from, filter: serverFilter }),
       detach: (subscription) => this.subscriptions.delete(subscription),
@@ -317,18 +317,12 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /**
-   * Where a subscription starts so that its first event is the first one after `position`. The server
-   * starts a subscription strictly after the event it is given, and from a record that is not an event,
-   * after the first event that follows it; so the start is the last event at or before `position`.
+   * The last event at or before `position`, as a place to start from: a read from it (then passing over
+   * what is at or before `position`), or a subscription, which the server starts strictly after the event
+   * it is given (and, given a record that is not an event, after the first event that follows it).
    */
-  private async startOfSubscriptionAfter(position: number): Promise<ReadPosition> {
+  private async startAfter(position: number): Promise<ReadPosition> {
     if (position === 0) return START;
-    const last = await this.lastEventAtOrBefore(position);
-    return last === null ? START : toEventStoreDbPosition(last);
-  }
-
-  /** Where a read of the events after `position` starts when `position` is not where a record starts. */
-  private async startOfReadAfter(position: number): Promise<ReadPosition> {
     const last = await this.lastEventAtOrBefore(position);
     return last === null ? START : toEventStoreDbPosition(last);
   }
