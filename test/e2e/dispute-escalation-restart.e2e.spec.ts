@@ -14,11 +14,14 @@ import { loadLedgerConfig } from '../../apps/ledger/src/config/ledger-config.js'
 import { createLedgerApp } from '../../apps/ledger/src/ledger.app.js';
 import { EVENT_STORE } from '../../apps/ledger/src/ledger.tokens.js';
 import { signTestToken } from '../support/ledger-test-app.js';
+import { EventStoreDbTestDouble } from '../support/eventstoredb/eventstoredb-test-double.js';
 
 const json = { 'content-type': 'application/json' };
 
 let dataDir: string;
 const secret = randomBytes(32).toString('base64url');
+/** With LEDGER_TEST_STORE=eventstoredb the log lives in an EventStoreDB test double that outlives both services. */
+let eventStoreDb: EventStoreDbTestDouble | null = null;
 let now: Date;
 const clock = { now: () => now };
 const at = (isoDate: string) => {
@@ -33,6 +36,7 @@ async function startService(): Promise<{ app: INestApplication; http: ReturnType
     LEDGER_AUTH_SECRET: secret,
     LEDGER_DISPUTE_PROCESS_MS: '20',
     LEDGER_DISPUTE_DUE_DAYS: 'clawback=5,other=20',
+    ...(eventStoreDb ? { LEDGER_STORE: 'eventstoredb', LEDGER_EVENTSTOREDB_CONNECTION_STRING: eventStoreDb.connectionString } : {}),
   });
   const app = await createLedgerApp(config, { clock });
   await app.init();
@@ -54,10 +58,12 @@ async function nextEvent(store: EventStore, streamId: string, type: string, afte
 const escalationsOf = async (store: EventStore, disputeId: string) =>
   (await store.readStream(`dispute-${disputeId}`)).filter((event) => event.type === 'DisputeEscalated');
 
-beforeAll(() => {
+beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ledger-e2e-restart-'));
+  if (process.env.LEDGER_TEST_STORE === 'eventstoredb') eventStoreDb = await EventStoreDbTestDouble.start();
 });
-afterAll(() => {
+afterAll(async () => {
+  await eventStoreDb?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

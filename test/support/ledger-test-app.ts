@@ -21,8 +21,16 @@ export interface ActorOptions {
   /** Token lifetime in seconds, default 3600; negative for an expired token. */
   ttlSeconds?: number;
 }
+import { EventStoreDbTestDouble } from './eventstoredb/eventstoredb-test-double.js';
 
-/** The whole HTTP application over a fresh temporary data directory, as a user would drive it. */
+/**
+ * The whole HTTP application over a fresh temporary data directory, as a user would drive it.
+ *
+ * The event store is the embedded file; with LEDGER_TEST_STORE=eventstoredb in the environment of the test
+ * run, each app gets a fresh EventStoreDB test double (test/support/eventstoredb) and LEDGER_STORE=eventstoredb,
+ * so the end-to-end suite runs on the EventStoreDB adapter over gRPC:
+ *   LEDGER_TEST_STORE=eventstoredb npm test -- test/e2e
+ */
 export interface LedgerTestApp {
   app: INestApplication;
   /** Requests as an admin (actor `test-admin`). */
@@ -36,18 +44,31 @@ export interface LedgerTestApp {
   config: LedgerConfig;
   store: EventStore;
   dataDir: string;
+  /** The EventStoreDB test double the app's store talks to, when it runs on one (tests can drop or restart it). */
+  eventStoreDb: EventStoreDbTestDouble | null;
   /** The global log position of the last event: tests assert it did not move after a rejected command. */
   headPosition(): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function startLedgerTestApp(environment: Record<string, string> = {}): Promise<LedgerTestApp> {
+export interface LedgerTestAppOptions {
+  /** Default: LEDGER_TEST_STORE from the environment of the test run, else embedded. */
+  store?: 'embedded' | 'eventstoredb';
+}
+
+export async function startLedgerTestApp(environment: Record<string, string> = {}, options: LedgerTestAppOptions = {}): Promise<LedgerTestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
+  const storeKind = options.store ?? (process.env.LEDGER_TEST_STORE === 'eventstoredb' ? 'eventstoredb' : 'embedded');
+  const eventStoreDb = storeKind === 'eventstoredb' ? await EventStoreDbTestDouble.start() : null;
+  const storeEnvironment: Record<string, string> = eventStoreDb
+    ? { LEDGER_STORE: 'eventstoredb', LEDGER_EVENTSTOREDB_CONNECTION_STRING: eventStoreDb.connectionString }
+    : {};
   const config = loadLedgerConfig({
     LEDGER_DATA_DIR: dataDir,
     LEDGER_LOG_LEVEL: 'error',
     // A fresh secret per app, unless the test configures keys itself.
     ...(environment.LEDGER_AUTH_PUBLIC_KEY_FILE || environment.LEDGER_AUTH_JWKS_FILE ? {} : { LEDGER_AUTH_SECRET: randomBytes(32).toString('base64url') }),
+    ...storeEnvironment,
     ...environment,
   });
   const app = await createLedgerApp(config);
@@ -69,9 +90,11 @@ export async function startLedgerTestApp(environment: Record<string, string> = {
     config,
     store,
     dataDir,
+    eventStoreDb,
     headPosition: () => store.headPosition(),
     close: async () => {
       await app.close();
+      await eventStoreDb?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

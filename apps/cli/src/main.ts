@@ -14,12 +14,14 @@ Usage: npm run cli -- <command> [options]
 
 Commands:
   verify                 recompute the hash chain of the store file; names the first event that does not match
+                         (the embedded store only: EventStoreDB checks its own chunks)
   rebuild                drop the read models and rebuild them from position 0 (stop the service first)
   seed-demo              append a small realistic org: payees in a hierarchy, quotas, a few thousand deals with splits
   token                  print a bearer token the service accepts (HS256: LEDGER_AUTH_SECRET or the data directory's secret)
 
 Options:
   --data-dir DIR         the data directory (default: LEDGER_DATA_DIR or ./.data, as the service)
+                         The event store is the service's: LEDGER_STORE, LEDGER_EVENTSTOREDB_CONNECTION_STRING
   --payees N             seed-demo: number of payees (default 40)
   --deals N              seed-demo: number of deals (default 3000)
   --seed N               seed-demo: random seed (default 42); the same seed gives the same org
@@ -64,6 +66,13 @@ export async function runCli(argv: string[], environment: NodeJS.ProcessEnv = pr
   const storePath = join(config.dataDir, 'events.sqlite');
   switch (command) {
     case 'verify': {
+      if (config.storeKind !== 'embedded') {
+        process.stderr.write(
+          `verify recomputes the embedded store file's hash chain; LEDGER_STORE=${config.storeKind} has none ` +
+            '(EventStoreDB keeps checksums of its own chunks)\n',
+        );
+        return 2;
+      }
       if (!existsSync(storePath)) {
         process.stderr.write(`No store file at ${storePath}\n`);
         return 2;

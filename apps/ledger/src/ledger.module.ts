@@ -3,12 +3,12 @@ import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
-import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
 import { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
 import { CLOCK, DISPUTE_ADJUSTMENTS, EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB, systemClock, type Clock } from './ledger.tokens.js';
+import { openEventStore } from './open-event-store.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
@@ -106,10 +106,7 @@ export class LedgerModule {
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
-        {
-          provide: EVENT_STORE,
-          useFactory: (): EventStore => SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite'), pollIntervalMs: config.storePollMs }),
-        },
+        { provide: EVENT_STORE, useFactory: (): Promise<EventStore> => openEventStore(config) },
         { provide: READ_MODEL_DB, useFactory: (): ReadModelDb => SqliteReadModelDb.open({ path: join(config.dataDir, 'read-models.sqlite') }) },
         {
           provide: PROJECTION_RUNNER,

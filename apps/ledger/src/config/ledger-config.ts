@@ -41,8 +41,13 @@ export interface LedgerConfig {
   host: string;
   /** Directory holding the embedded store file and the read-model file. LEDGER_DATA_DIR, default ./.data. */
   dataDir: string;
-  /** Event store adapter. LEDGER_STORE: 'embedded' (default). */
-  storeKind: 'embedded';
+  /** Event store adapter. LEDGER_STORE: 'embedded' (default, a file in dataDir) or 'eventstoredb'. */
+  storeKind: StoreKind;
+  /**
+   * Where the EventStoreDB server is, when storeKind is 'eventstoredb' (null otherwise).
+   * LEDGER_EVENTSTOREDB_CONNECTION_STRING, e.g. esdb://localhost:2113?tls=false; required with LEDGER_STORE=eventstoredb.
+   */
+  eventStoreDbConnectionString: string | null;
   /** Log level. LEDGER_LOG_LEVEL: error | warn | log | debug | verbose, default log. */
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** How long a read with ?waitForPosition= may wait for projections, ms. LEDGER_READ_WAIT_MS, default 5000. */
@@ -82,6 +87,8 @@ export class ConfigError extends Error {
 type Environment = Record<string, string | undefined>;
 
 const logLevels = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+const storeKinds = ['embedded', 'eventstoredb'] as const;
+export type StoreKind = (typeof storeKinds)[number];
 
 function integer(environment: Environment, key: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = environment[key];
@@ -123,7 +130,16 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
   const dataDirRaw = environment.LEDGER_DATA_DIR || '.data';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   const storeKind = environment.LEDGER_STORE || 'embedded';
-  if (storeKind !== 'embedded') problems.push(`LEDGER_STORE must be "embedded", got "${storeKind}"`);
+  if (!(storeKinds as readonly string[]).includes(storeKind)) {
+    problems.push(`LEDGER_STORE must be one of ${storeKinds.join(', ')}, got "${storeKind}"`);
+  }
+  const connectionString = environment.LEDGER_EVENTSTOREDB_CONNECTION_STRING || null;
+  if (storeKind === 'eventstoredb' && connectionString === null) {
+    problems.push('LEDGER_EVENTSTOREDB_CONNECTION_STRING is required with LEDGER_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)');
+  }
+  if (connectionString !== null && !/^esdb(\+discover)?:\/\/[^/?#]+/.test(connectionString)) {
+    problems.push(`LEDGER_EVENTSTOREDB_CONNECTION_STRING must be an EventStoreDB connection string (esdb://host:port?... or esdb+discover://...), got "${connectionString}"`);
+  }
   const logLevel = environment.LEDGER_LOG_LEVEL || 'log';
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     problems.push(`LEDGER_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
@@ -134,7 +150,8 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
     port,
     host,
     dataDir,
-    storeKind: 'embedded',
+    storeKind: storeKind as StoreKind,
+    eventStoreDbConnectionString: storeKind === 'eventstoredb' ? connectionString : null,
     logLevel: logLevel as LedgerConfig['logLevel'],
     readWaitMs,
     storePollMs,
