@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchFigure } from './bench-types.js';
+import { runDisputesBench } from './disputes.bench.js';
 import { runEventStoreBench } from './event-store.bench.js';
 import { runStatementsBench } from './statements.bench.js';
 
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
- * `npm run bench -- event-store` (or `statements`) runs only the benchmarks with that key.
+ * `npm run bench -- event-store` (or `statements`, `disputes`) runs only the benchmarks with that key.
  */
 const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
   { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
@@ -16,6 +17,11 @@ const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFi
     key: 'statements',
     name: 'statements read model (full recompute, rebuild from the log, explain / as-of / estimate latency)',
     run: (dir) => runStatementsBench({ dir }),
+  },
+  {
+    key: 'disputes',
+    name: 'disputes (filing over HTTP with validation, analyst queue with filters over 10,000 open disputes)',
+    run: (dir) => runDisputesBench({ dir }),
   },
 ];
 const selected = process.argv.slice(2);

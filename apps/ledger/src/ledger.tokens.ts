@@ -5,3 +5,12 @@ export const READ_MODEL_DB = Symbol('ReadModelDb');
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
 export const PAYOUT_DEPENDENCIES = Symbol('PayoutDependencies');
 export const PAYOUT_REACTIONS = Symbol('PayoutReactions');
+export const CLOCK = Symbol('Clock');
+export const DISPUTE_ADJUSTMENTS = Symbol('DisputeAdjustmentPort');
+
+/** The service clock: commands take "now" and "today" from it, and the dispute processes decide what is overdue by it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

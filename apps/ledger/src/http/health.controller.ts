@@ -4,6 +4,7 @@ import type { EventStore } from '#lib/event-store/event-store.port.js';
 import type { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import { DomainError } from '#lib/shared/domain/domain-error.js';
 import { EVENT_STORE, PROJECTION_RUNNER } from '../ledger.tokens.js';
+import { Public } from './auth/roles.js';
 
 @ApiTags('health')
 @Controller('health')
@@ -14,6 +15,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @Public()
   @ApiOperation({ summary: 'Readiness: the store answers; projections run; how far they trail the log' })
   async health() {
     const headPosition = await this.store.headPosition();

@@ -15,7 +15,7 @@ import {
 import { getFrozenStatement, getPayeePeriod, getPayout, getPeriod, listPayouts, requirePayoutStatus, type ListPayoutsQuery } from '#lib/payouts/application/payout-queries.js';
 import { validationError } from '#lib/shared/domain/domain-error.js';
 import { defineCommandWith, defineQueryWith, defineReadQuery, defineStoreCommand } from '../../cqrs/define.js';
-import { Roles } from '../../http/auth/roles.js';
+import { PayeeScope, Roles } from '../../http/auth/roles.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { parseListLimit } from '../../http/paging.js';
 import { ReadConsistency } from '../../http/read-consistency.js';
@@ -201,7 +201,8 @@ export class PeriodsController {
   }
 
   @Get('calendars/:calendarId/periods/:periodId/payees/:payeeId')
-  @Roles('analyst', 'finance', 'payroll', 'admin')
+  @Roles('rep', 'manager', 'analyst', 'finance', 'payroll', 'admin')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({
     summary: "What a payee's period holds: lines posted to it (prior-period adjustments and clawbacks, each with its cause and explanation), clawbacks waived and why, the payout, and the draw balance carried",
   })
@@ -214,7 +215,8 @@ export class PeriodsController {
   }
 
   @Get('calendars/:calendarId/periods/:periodId/payees/:payeeId/frozen-statement')
-  @Roles('analyst', 'finance', 'payroll', 'admin')
+  @Roles('rep', 'manager', 'analyst', 'finance', 'payroll', 'admin')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({ summary: 'A frozen statement reproduced from the log at its log position, its digest recomputed and compared (digestMatches)' })
   @CalendarPeriod()
   @waitQuery
