@@ -69,9 +69,6 @@ interface DigestLineRow {
   line_id: string;
   kind: string;
   amount: string;
-  currency: string;
-  credit_id: string | null;
-  deal_id: string | null;
   plan_version_id: string | null;
   component_key: string | null;
   sources: string;
@@ -131,14 +128,16 @@ export async function readCloseSnapshot(reader: ReadModelReader, calendarId: str
   for (let start = 0; start < withStatement.length; start += LINES_PER_QUERY_PAYEES) {
     const chunk = withStatement.slice(start, start + LINES_PER_QUERY_PAYEES);
     const rows = await reader.all<DigestLineRow>(
-      `SELECT payee_id, line_id, kind, amount, currency, credit_id, deal_id, plan_version_id, component_key, sources FROM statement_lines
+      `SELECT payee_id, line_id, kind, amount, plan_version_id, component_key, sources FROM statement_lines
        WHERE period_id = ? AND payee_id IN (${chunk.map(() => '?').join(', ')}) ORDER BY payee_id, line_no`,
       [period.id, ...chunk],
     );
     let current: PayeeToFreeze | undefined;
     let capitalized = new Map<number, ExactDecimal>();
     const flushCapitalized = () => {
-      if (current !== undefined) for (const [months, amount] of capitalized) current.capitalized.set(months, amount.toString());
+      if (current === undefined) return;
+      current.digest.seal();
+      for (const [months, amount] of capitalized) current.capitalized.set(months, amount.toString());
       capitalized = new Map();
     };
     for (const row of rows) {
@@ -146,17 +145,7 @@ export async function readCloseSnapshot(reader: ReadModelReader, calendarId: str
         flushCapitalized();
         current = payees.get(row.payee_id)!;
       }
-      current.digest.line({
-        lineId: row.line_id,
-        kind: row.kind,
-        amount: row.amount,
-        currency: row.currency,
-        creditId: row.credit_id,
-        dealId: row.deal_id,
-        planVersionId: row.plan_version_id,
-        componentKey: row.component_key,
-        sourcesText: row.sources,
-      });
+      current.digest.line({ lineId: row.line_id, kind: row.kind, amount: row.amount, planVersionId: row.plan_version_id, sourcesText: row.sources });
       if (row.kind === 'held' || row.plan_version_id === null || row.component_key === null) continue;
       const months = capitalizable.get(`${row.plan_version_id}|${row.component_key}`);
       if (months !== undefined) capitalized.set(months, (capitalized.get(months) ?? ExactDecimal.ZERO).plus(ExactDecimal.parse(row.amount)));

@@ -127,26 +127,39 @@ export interface PayoutsOutcome extends CommandOutcome<PeriodState> {
   payouts: { payeeId: string; payoutId: string; netPayable: string; currency: string }[];
 }
 
-const payoutsIn = (outcome: CommandOutcome<PeriodState>, type: 'PayoutsApproved' | 'PayoutsPaid', payeeIds: ReadonlySet<string> | null): PayoutsOutcome['payouts'] => {
-  if (!outcome.events.some((event) => event.type === type)) return [];
-  return Object.values(outcome.state.statementsByPayee)
-    .filter((statement) => payeeIds === null || payeeIds.has(statement.payeeId))
-    .map(({ payeeId, payoutId, netPayable, currency }) => ({ payeeId, payoutId, netPayable, currency }));
-};
+/** The period decider, telling `seen` the state each decision was made on (the last one is the one appended). */
+function observing(seen: (state: PeriodState) => void): Decider<PeriodCommand, PeriodEvent, PeriodState> {
+  return {
+    ...periodDecider,
+    decide(command, state) {
+      seen(state);
+      return periodDecider.decide(command, state);
+    },
+  };
+}
+
+/** The payouts an approval (or a payment) recorded: those it changed from the state it was decided on. */
+function payoutsChanged(outcome: CommandOutcome<PeriodState>, before: PeriodState | null, changed: (was: FrozenStatementRecord & { approvedBy: string | null; payrollReference: string | null }, now: typeof was) => boolean): PayoutsOutcome['payouts'] {
+  if (before === null || outcome.events.length === 0) return [];
+  const payouts: PayoutsOutcome['payouts'] = [];
+  for (const statement of Object.values(outcome.state.statementsByPayee)) {
+    const was = before.statementsByPayee[statement.payeeId];
+    if (was !== undefined && changed(was, statement)) payouts.push({ payeeId: statement.payeeId, payoutId: statement.payoutId, netPayable: statement.netPayable, currency: statement.currency });
+  }
+  return payouts;
+}
 
 /** Finance approves payouts of a closed period; the preparer cannot (separation of duties). Approving twice records nothing. */
 export async function approvePayouts(store: EventStore, input: ApprovePayoutsInput, context: CommandContext): Promise<PayoutsOutcome> {
-  const before = await loadPeriod(store, input.calendarId, input.periodId);
-  const unapproved = new Set(Object.values(before.statementsByPayee).filter((statement) => statement.approvedBy === null).map((statement) => statement.payeeId));
+  let before: PeriodState | null = null;
   const outcome = await handleCommand(
     store,
     periodStreamId(input.calendarId, input.periodId),
-    periodDecider,
+    observing((state) => (before = state)),
     { type: 'ApprovePayouts', data: { approvedBy: context.actor.id, ...(input.payeeIds !== undefined ? { payeeIds: input.payeeIds } : {}) } },
     context,
   );
-  const selected = new Set([...(input.payeeIds ?? unapproved)].filter((payeeId) => unapproved.has(payeeId)));
-  return { ...outcome, payouts: payoutsIn(outcome, 'PayoutsApproved', selected) };
+  return { ...outcome, payouts: payoutsChanged(outcome, before, (was, now) => was.approvedBy === null && now.approvedBy !== null) };
 }
 
 export interface ConfirmPaidInput extends CalendarPeriodInput {
@@ -158,20 +171,18 @@ export interface ConfirmPaidInput extends CalendarPeriodInput {
 
 /** Payroll confirms approved payouts went out; the same reference again is a no-op. */
 export async function confirmPayoutsPaid(store: EventStore, input: ConfirmPaidInput, context: CommandContext): Promise<PayoutsOutcome> {
-  const before = await loadPeriod(store, input.calendarId, input.periodId);
-  const unpaid = new Set(Object.values(before.statementsByPayee).filter((statement) => statement.payrollReference === null).map((statement) => statement.payeeId));
+  let before: PeriodState | null = null;
   const outcome = await handleCommand(
     store,
     periodStreamId(input.calendarId, input.periodId),
-    periodDecider,
+    observing((state) => (before = state)),
     {
       type: 'ConfirmPayoutsPaid',
       data: { confirmedBy: context.actor.id, payrollReference: input.payrollReference, paidOn: input.paidOn, ...(input.payeeIds !== undefined ? { payeeIds: input.payeeIds } : {}) },
     },
     context,
   );
-  const selected = new Set([...(input.payeeIds ?? unpaid)].filter((payeeId) => unpaid.has(payeeId)));
-  return { ...outcome, payouts: payoutsIn(outcome, 'PayoutsPaid', selected) };
+  return { ...outcome, payouts: payoutsChanged(outcome, before, (was, now) => was.payrollReference === null && now.payrollReference !== null) };
 }
 
 export interface ReopenInput extends CalendarPeriodInput {
