@@ -234,6 +234,45 @@ describe('clawbacks', () => {
   });
 });
 
+describe('deals recorded after or during a close', () => {
+  it('pays a deal closed late into a closed period as an adjustment in the next open one', async () => {
+    await onboard('ada');
+    await onPlan(monthlyPlan(), 'ada');
+    await closeDealWon(ledger.store, deal('D-1', 'ada', '10000.00', '2026-03-10'), testCommandContext());
+    await closeMonths('2026-03');
+    await closeDealWon(ledger.store, deal('D-2', 'ada', '30000.00', '2026-03-28'), testCommandContext());
+    await settle();
+    expect((await payeePeriod('ada', '2026-04')).lines.map((line) => [line.dealId, line.amount, line.cause?.kind])).toEqual([['D-2', '3000.00', 'deal_closed_late']]);
+  });
+
+  it('reacts again to a deal recorded while the close was being computed', async () => {
+    await onboard('ada');
+    await onPlan(monthlyPlan(), 'ada');
+    await closeDealWon(ledger.store, deal('D-1', 'ada', '10000.00', '2026-03-10'), testCommandContext());
+    // Between the close's reading of the statements and its append, a late deal lands and is reacted to: March is
+    // not closed yet, so that reaction finds nothing to adjust.
+    const store = ledger.store;
+    let injected = false;
+    const racing = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property !== 'append') return Reflect.get(target, property, receiver);
+        return async (streamId: string, events: never, expected: never) => {
+          if (streamId.startsWith('period-') && !injected) {
+            injected = true;
+            await closeDealWon(store, deal('D-2', 'ada', '30000.00', '2026-03-28'), testCommandContext());
+            await reactions.waitForPosition(await store.headPosition());
+          }
+          return target.append(streamId, events, expected);
+        };
+      },
+    });
+    await closePeriod({ ...deps, store: racing }, { calendarId: 'monthly', periodId: '2026-03' }, analyst());
+    await settle();
+    expect((await payeePeriod('ada', '2026-03')).payout).toMatchObject({ grossEarned: '1000.00' });
+    expect((await payeePeriod('ada', '2026-04')).lines.map((line) => [line.dealId, line.amount, line.cause?.kind])).toEqual([['D-2', '3000.00', 'deal_closed_late']]);
+  });
+});
+
 describe('durability', () => {
   it('posts nothing twice when replayed from the beginning of the log', async () => {
     await onboard('ada');

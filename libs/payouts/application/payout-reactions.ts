@@ -14,7 +14,17 @@ import { frequencyOfPeriodId, periodIdOfDate, periodOfId, statementPeriodIdOf, v
 import { statementAtPosition } from '#lib/statements/application/statement-as-of.js';
 import { nextPeriodId } from '../domain/calendar-periods.js';
 import { clawbackLineIdFor, computeClawback } from '../domain/clawback.js';
-import { periodDeciderOpeningOnDemand, periodStreamId, type ClawbackWaiver, type FrozenPostedLine, type PeriodCommand, type PostedLine } from '../domain/period.decider.js';
+import {
+  periodDeciderOpeningOnDemand,
+  periodStreamId,
+  type ClawbackWaiver,
+  type FrozenPostedLine,
+  type PeriodCommand,
+  type PeriodEvent,
+  type PostedLine,
+} from '../domain/period.decider.js';
+
+type PeriodClosedEvent = Extract<PeriodEvent, { type: 'PeriodClosed' }>;
 import { computePriorPeriodAdjustment, type AdjustmentAlreadyPosted, type AdjustmentSourceLine } from '../domain/prior-period-adjustment.js';
 import { isPayableLine, type AdjustmentCause, type StatementLineSummary, type StatementSummary } from '../domain/statement-summary.js';
 import { clawbackPolicyOf, decidingPlanOf, readAssignmentsOverlapping, readPublishedVersions } from './calendar-plans.js';
@@ -42,7 +52,10 @@ import { statementDigestOf } from './statement-digest.js';
  * posts nothing twice.
  */
 export const PAYOUT_REACTIONS_NAME = 'payout-reactions';
-const REACTION_EVENT_TYPES = ['CreditsAllocated', 'DealAmended', 'DealCancelled', 'PlanVersionPublished'] as const;
+/** The events that can change what a closed period should have paid. */
+const CHANGE_EVENT_TYPES = ['CreditsAllocated', 'DealAmended', 'DealCancelled', 'PlanVersionPublished'] as const;
+/** And the close itself: a change recorded while the close was being computed must be looked at again once it lands. */
+const REACTION_EVENT_TYPES = [...CHANGE_EVENT_TYPES, 'PeriodClosed'] as const;
 const SYSTEM_ACTOR = { id: PAYOUT_REACTIONS_NAME, role: 'system' };
 /** Skipped events between two checkpoint writes (a reaction always writes one). */
 const CHECKPOINT_EVERY = 5000;
@@ -54,7 +67,7 @@ export interface PayoutReactionsOptions {
   onError?: (error: Error) => void;
 }
 
-type ReactionEvent = (DealAmended | DealCancelled | CreditsAllocated | PlanVersionPublished) & RecordedEvent;
+type ReactionEvent = (DealAmended | DealCancelled | CreditsAllocated | PlanVersionPublished | PeriodClosedEvent) & RecordedEvent;
 
 /** A frozen statement of one payee in one calendar period, as the payouts read model holds it. */
 interface FrozenRef {
@@ -82,6 +95,8 @@ export class PayoutReactions {
   private checkpointSaved = 0;
   /** The log position of this process's latest append: read models must include it before the next reaction reads. */
   private ownWritesUpTo = 0;
+  /** While changes recorded during a close are reviewed, the read models must hold the close itself. */
+  private readFloor = 0;
   private waiters: ReactionWaiter[] = [];
 
   constructor(
@@ -192,8 +207,11 @@ export class PayoutReactions {
   private async react(event: ReactionEvent): Promise<boolean> {
     switch (event.type) {
       case 'CreditsAllocated':
-        // The first allocation is the deal closing; a later one corrects its credits.
-        if (event.data.previousCredits.length === 0) return false;
+        // The first allocation is the deal closing: late, when its credit date is in a closed period. A later one
+        // corrects its credits.
+        if (event.data.previousCredits.length === 0) {
+          return this.adjustForCredits(event, event.data.credits, { kind: 'deal_closed_late', reference: event.data.dealId });
+        }
         return this.adjustForCredits(event, [...event.data.previousCredits, ...event.data.credits], { kind: 'credit_corrected', reference: event.data.dealId });
       case 'DealAmended':
         return this.adjustForCredits(event, [...event.data.previousCredits, ...event.data.credits], { kind: 'deal_amended', reference: event.data.dealId });
@@ -201,13 +219,38 @@ export class PayoutReactions {
         return this.clawBack(event);
       case 'PlanVersionPublished':
         return this.adjustForPlan(event);
+      case 'PeriodClosed':
+        return this.reviewChangesDuringClose(event);
       default:
         return false;
     }
   }
 
+  /**
+   * A close freezes statements as the read model stood at its log position, and lands a little later. A change
+   * recorded in between may have been reacted to before the close was visible (and found nothing frozen): react to
+   * those again now. Reactions are idempotent, so one that did see the close posts nothing more.
+   */
+  private async reviewChangesDuringClose(event: ReactionEvent & PeriodClosedEvent): Promise<boolean> {
+    const logPosition = event.data.statements.reduce((lowest, statement) => Math.min(lowest, statement.logPosition), event.position);
+    let after = logPosition;
+    let reacted = false;
+    this.readFloor = event.position;
+    try {
+      for (;;) {
+        const changes = await this.deps.store.readAll({ afterPosition: after, maxCount: 500, filter: { eventTypes: CHANGE_EVENT_TYPES } });
+        const within = changes.filter((change) => change.position < event.position);
+        for (const change of within) reacted = (await this.react(change as ReactionEvent)) || reacted;
+        if (within.length < changes.length || changes.length < 500) return reacted;
+        after = changes[changes.length - 1]!.position;
+      }
+    } finally {
+      this.readFloor = 0;
+    }
+  }
+
   private async readModelsFor(event: RecordedEvent): Promise<void> {
-    await this.deps.readModelsAt(Math.max(event.position, this.ownWritesUpTo));
+    await this.deps.readModelsAt(Math.max(event.position, this.ownWritesUpTo, this.readFloor));
   }
 
   private contextFor(event: RecordedEvent, effect: string): CommandContext {

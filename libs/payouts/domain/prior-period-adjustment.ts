@@ -85,6 +85,7 @@ export interface PriorPeriodAdjustment {
 const causeLabels: Record<AdjustmentCause['kind'], string> = {
   deal_amended: 'Deal amended',
   credit_corrected: 'Credit corrected',
+  deal_closed_late: 'Deal closed late',
   deal_cancelled: 'Deal cancelled',
   plan_fixed: 'Plan fixed',
   dispute_approved: 'Dispute approved',

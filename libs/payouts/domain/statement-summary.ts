@@ -14,8 +14,11 @@ import { Money, minorUnits, parseDecimal } from '#lib/shared/domain/money.js';
  * - Total earned: the sum of every payable line, i.e. every line except `held` ones.
  */
 
-/** Why an earlier period is corrected; the reference names the thing behind it (deal, credit, plan version, dispute). */
-export const adjustmentCauseKinds = ['deal_amended', 'credit_corrected', 'deal_cancelled', 'plan_fixed', 'dispute_approved', 'manual'] as const;
+/**
+ * Why an earlier period is corrected; the reference names the thing behind it (deal, credit, plan version, dispute).
+ * `deal_closed_late`: a deal recorded after the period closed, with a credit date inside it.
+ */
+export const adjustmentCauseKinds = ['deal_amended', 'credit_corrected', 'deal_closed_late', 'deal_cancelled', 'plan_fixed', 'dispute_approved', 'manual'] as const;
 export type AdjustmentCauseKind = (typeof adjustmentCauseKinds)[number];
 
 export interface AdjustmentCause {
