@@ -7,7 +7,10 @@ import type { Statement } from '#lib/commissions/domain/statement.js';
 import { statementAtPosition } from '#lib/statements/application/statement-as-of.js';
 import type { PayeeCarry, PayoutFigures } from '../domain/payout.js';
 import type { FrozenPostedLine, PeriodStatus, PostedLine } from '../domain/period.decider.js';
-import { readCalendarPlans, requireCalendarPeriod } from './calendar-plans.js';
+import { calendarIdOf } from '#lib/commissions/domain/commission-plan.js';
+import { periodIdOfDate, versionsByPlanOf } from '#lib/statements/domain/statement-inputs.js';
+import { nextPeriodId } from '../domain/calendar-periods.js';
+import { decidingPlanOf, readAssignmentsOverlapping, readCalendarPlans, readPublishedVersions, requireCalendarPeriod } from './calendar-plans.js';
 import { headerWithoutStatement } from './period-close.js';
 import { StatementDigestBuilder, statementDigestOf } from './statement-digest.js';
 import type { ClawbackWaiverRow, PayoutPeriodRow, PayoutStatementRow, PostedLineRow } from './payout-tables.js';
@@ -281,3 +284,26 @@ export const requirePayoutStatus = (status: string | undefined): PayoutStatus | 
   if (status === 'pending_approval' || status === 'approved' || status === 'paid') return status;
   throw validationError('REQUEST.STATUS_INVALID', 'status must be pending_approval, approved or paid', [{ field: 'status', message: 'must be pending_approval, approved or paid' }]);
 };
+
+/**
+ * The payee's earliest open period, where a correction for them goes (a dispute's approved amount, say): in the
+ * calendar of their plan on `today`, the period after the calendar's latest closed one; when the calendar has never
+ * closed a period, the period containing `today`. Null for a payee on no plan that day.
+ */
+export async function earliestOpenPeriodOf(db: ReadModelDb, query: { payeeId: string; today: string }): Promise<{ calendarId: string; periodId: string } | null> {
+  return db.read(async (reader) => {
+    const versions = await readPublishedVersions(reader);
+    const versionsByPlan = versionsByPlanOf(versions);
+    const day = { id: query.today, start: query.today, end: query.today };
+    const assignments = (await readAssignmentsOverlapping(reader, day, [query.payeeId])).get(query.payeeId) ?? [];
+    const planId = decidingPlanOf(assignments, versionsByPlan, day);
+    const version = planId === null ? undefined : versionsByPlan.get(planId)?.at(-1);
+    if (version === undefined) return null;
+    const calendarId = calendarIdOf(version);
+    const latest = await reader.get<{ period_id: string }>(
+      "SELECT period_id FROM payout_periods WHERE calendar_id = ? AND status IN ('closed', 'approved', 'paid') ORDER BY starts_on DESC LIMIT 1",
+      [calendarId],
+    );
+    return { calendarId, periodId: latest === undefined ? periodIdOfDate(query.today, version.periodFrequency) : nextPeriodId(latest.period_id) };
+  });
+}

@@ -9,7 +9,7 @@ import type { PlanVersionInput } from '#lib/commissions/domain/commission-plan.j
 import { assignPlan, flatRateTable, monthlyPlan, publishPlanVersion } from '#lib/statements/testing/statement-sources.fixtures.js';
 import { analyst, finance, payoutDependencies, payroll } from '../testing/payout-fixtures.js';
 import { approvePayouts, closePeriod, confirmPayoutsPaid, postAdjustmentLines, reopenPeriod, type PayoutDependencies } from './period-commands.js';
-import { getFrozenStatement, getPayeePeriod, getPayout, getPeriod, listPayouts } from './payout-queries.js';
+import { earliestOpenPeriodOf, getFrozenStatement, getPayeePeriod, getPayout, getPeriod, listPayouts } from './payout-queries.js';
 
 /**
  * Closing, approving and paying calendar periods against the real parts (store file, read-model file, runner):
@@ -190,6 +190,17 @@ describe('closing, approving and paying a period', () => {
     const secondApproval = await approvePayouts(ledger.store, month('monthly', '2026-03'), finance());
     expect(secondApproval.payouts[0]!.payoutId).toBe(approved.payouts[0]!.payoutId);
     expect(second.logPosition).toBeGreaterThan(first.logPosition);
+  });
+
+  it("names a payee's earliest open period: the month of today until the calendar closes one, then the one after the latest closed", async () => {
+    await onboard('ada');
+    await onPlan(monthlyPlan(), 'ada');
+    await ledger.runner.caughtUp();
+    expect(await earliestOpenPeriodOf(ledger.db, { payeeId: 'ada', today: '2026-03-20' })).toEqual({ calendarId: 'monthly', periodId: '2026-03' });
+    expect(await earliestOpenPeriodOf(ledger.db, { payeeId: 'ada', today: '2025-12-20' })).toBeNull();
+    await closePeriod(deps, month('monthly', '2026-03'), analyst());
+    await ledger.runner.caughtUp();
+    expect(await earliestOpenPeriodOf(ledger.db, { payeeId: 'ada', today: '2026-05-02' })).toEqual({ calendarId: 'monthly', periodId: '2026-04' });
   });
 
   it('refuses misuse with a stable code and appends nothing', async () => {
