@@ -59,7 +59,8 @@ import { PeriodsController, payoutQueries, payoutUseCases } from './modules/payo
 import { LedgerController, ledgerQueries } from './modules/ledger/ledger.controller.js';
 import { DisputesController, disputeCommands, disputePayeeResolver, disputeQueries } from './modules/disputes/disputes.controller.js';
 import { DisputeProcessTimer } from './modules/disputes/dispute-process-timer.js';
-import { noOpenPeriodKnown, PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
+import { earliestOpenPeriodOf } from '#lib/payouts/application/payout-queries.js';
+import { PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
 import type { DisputeAdjustmentPort } from '#lib/disputes/application/dispute-processes.js';
 
 /** What a caller (a test, a tool) may put in place of the defaults. */
@@ -162,10 +163,11 @@ export class LedgerModule {
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
         {
           provide: DISPUTE_ADJUSTMENTS,
-          inject: [EVENT_STORE],
-          // Which period is a payee's earliest open one is the payouts context's answer; until it gives one, approved
-          // adjustments wait (their remedies stay pending) and are posted once it does.
-          useFactory: (store: EventStore): DisputeAdjustmentPort => new PeriodStreamAdjustments(store, noOpenPeriodKnown),
+          inject: [EVENT_STORE, READ_MODEL_DB, CLOCK],
+          // Which period is a payee's earliest open one is the payouts context's answer (the period after their
+          // calendar's latest closed one); a payee on no plan has none, and their approved adjustments wait.
+          useFactory: (store: EventStore, db: ReadModelDb, clock: Clock): DisputeAdjustmentPort =>
+            new PeriodStreamAdjustments(store, (payeeId) => earliestOpenPeriodOf(db, { payeeId, today: clock.now().toISOString().slice(0, 10) })),
         },
         IdempotencyInterceptor,
         ReadConsistency,
