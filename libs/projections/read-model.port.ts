@@ -23,6 +23,12 @@ export interface ReadModelReader {
 
 export interface ReadModelTransaction extends ReadModelReader {
   run(sql: string, parameters?: readonly SqlParameter[]): Promise<RunResult>;
+  /**
+   * Runs one statement once per parameter row, in order ("executemany"): how many rows are written. The statement
+   * is prepared once; `changes` is the sum over the rows. A PostgreSQL adapter can send the rows as one pipelined
+   * batch. Each row must be its own array: an adapter may hold on to the rows until it sends them.
+   */
+  runMany(sql: string, rows: readonly (readonly SqlParameter[])[]): Promise<RunResult>;
 }
 
 export interface ReadModelDb {

@@ -60,6 +60,15 @@ class SqliteSession implements ReadModelTransaction {
     return { changes: this.statements.prepare(sql).run(parameters).changes };
   }
 
+  async runMany(sql: string, rows: readonly (readonly SqlParameter[])[]): Promise<RunResult> {
+    this.assertOpen();
+    if (rows.length === 0) return { changes: 0 };
+    const statement = this.statements.prepare(sql);
+    let changes = 0;
+    for (const row of rows) changes += statement.run(row).changes;
+    return { changes };
+  }
+
   async get<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row | undefined> {
     this.assertOpen();
     return this.statements.prepare(sql).get(parameters) as Row | undefined;
