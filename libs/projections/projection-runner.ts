@@ -252,32 +252,38 @@ export class ProjectionRunner {
   }
 
   /**
-   * Catches up by reading the log in pages (a whole batch per read, no per-event iteration), then subscribes
-   * after the last event read and applies live events as they come. The subscription starts strictly after that
-   * position, so nothing falls between the two.
+   * Catches up by reading the log in pages (a whole batch per read, no per-event iteration; the store may read the
+   * next pages while these are applied), then subscribes after the last event read and applies live events as they
+   * come. The subscription starts strictly after that position, so nothing falls between the two.
    */
   private async consume(run: RunControl): Promise<void> {
     try {
       let after = this.position;
-      let caughtUp = false;
-      while (!caughtUp && !run.stopRequested) {
-        // Several pages per transaction: each touched read-model row is written once per transaction, not per page.
-        await this.inTransaction(async (apply) => {
-          for (let applied = 0; applied < this.eventsPerCatchUpTransaction && !run.stopRequested; ) {
-            const page = await this.store.readAll({ afterPosition: after, maxCount: this.batchSize });
-            if (page.length === 0 || run.stopRequested) {
-              caughtUp = true;
-              return;
+      const pages = this.store.readAllPages({ afterPosition: after, pageSize: this.batchSize })[Symbol.asyncIterator]();
+      try {
+        let caughtUp = false;
+        while (!caughtUp && !run.stopRequested) {
+          // Several pages per transaction: each touched read-model row is written once per transaction, not per page.
+          await this.inTransaction(async (apply) => {
+            for (let applied = 0; applied < this.eventsPerCatchUpTransaction && !run.stopRequested; ) {
+              const next = await pages.next();
+              if (next.done || run.stopRequested) {
+                caughtUp = true;
+                return;
+              }
+              const page = next.value;
+              await apply(page);
+              after = page[page.length - 1].position;
+              applied += page.length;
+              if (page.length < this.batchSize) {
+                caughtUp = true;
+                return;
+              }
             }
-            await apply(page);
-            after = page[page.length - 1].position;
-            applied += page.length;
-            if (page.length < this.batchSize) {
-              caughtUp = true;
-              return;
-            }
-          }
-        });
+          });
+        }
+      } finally {
+        await pages.return?.();
       }
       if (run.stopRequested) return;
       run.subscription = this.store.subscribeToAll({ afterPosition: after });
