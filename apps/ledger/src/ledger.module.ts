@@ -36,6 +36,12 @@ import { StatementsController, statementQueries } from './modules/statements/sta
 import { DraftPlanVersion, GetPlan, PlansController, PublishPlanVersion, RevisePlanDraft } from './modules/plans/plans.controller.js';
 import { AssignPlan, EndAssignment, ListPlanAssignments, PlanAssignmentsController } from './modules/plans/plan-assignments.controller.js';
 import { FxRatesController, ListFxRates, RecordFxRate } from './modules/fx/fx-rates.controller.js';
+import {
+  AssignTerritoryOverlay,
+  EndTerritoryOverlay,
+  ListTerritoryOverlays,
+  TerritoryOverlaysController,
+} from './modules/crediting/territory-overlays.controller.js';
 
 /** Starts the projections once the application is up and stops everything in order when it shuts down. */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -67,6 +73,8 @@ const useCases = [
   AllocateCredits,
   AmendDeal,
   CancelDeal,
+  AssignTerritoryOverlay,
+  EndTerritoryOverlay,
   DraftPlanVersion,
   RevisePlanDraft,
   PublishPlanVersion,
@@ -74,7 +82,7 @@ const useCases = [
   EndAssignment,
   RecordFxRate,
 ];
-const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
+const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListTerritoryOverlays];
 
 @Module({})
 export class LedgerModule {
@@ -83,7 +91,7 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, TerritoryOverlaysController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         {
