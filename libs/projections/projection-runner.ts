@@ -7,8 +7,10 @@ export const CHECKPOINT_TABLE = 'projection_state';
 
 export interface ProjectionRunnerOptions {
   /**
-   * Events read per page while catching up, and most live events applied in one transaction. Default 5000. Live
-   * events are committed as soon as no more are waiting, so they are never held back by it.
+   * Events read per page while catching up, and most live events applied in one transaction. Default 1000: a page of
+   * decoded events then dies in V8's young generation instead of being copied by its collector (measured on a
+   * statements rebuild, pages of 5000 made the collector copy about twice the bytes). Live events are committed as
+   * soon as no more are waiting, so they are never held back by it.
    */
   batchSize?: number;
   /**
@@ -126,7 +128,7 @@ export class ProjectionRunner {
     const names = new Set(projections.map((projection) => projection.name));
     if (names.size !== projections.length) throw new Error('Projection names must be unique');
     this.wants = new Map(projections.map((projection) => [projection, compileFilter(projection.filter)]));
-    this.batchSize = options.batchSize ?? 5000;
+    this.batchSize = options.batchSize ?? 1000;
     this.eventsPerCatchUpTransaction = options.eventsPerCatchUpTransaction ?? 50_000;
     this.onError = options.onError;
   }

@@ -25,10 +25,11 @@ export interface ReadModelTransaction extends ReadModelReader {
   run(sql: string, parameters?: readonly SqlParameter[]): Promise<RunResult>;
   /**
    * Runs one statement once per parameter row, in order ("executemany"): how many rows are written. The statement
-   * is prepared once; `changes` is the sum over the rows. A PostgreSQL adapter can send the rows as one pipelined
-   * batch. Each row must be its own array: an adapter may hold on to the rows until it sends them.
+   * is prepared once; `changes` is the sum over the rows. Rows may be produced lazily (a generator), so that each
+   * row's parameters die young instead of all of them living until the last is built; each row must be its own
+   * array, since an adapter may hold on to the rows (a PostgreSQL adapter can send them as one pipelined batch).
    */
-  runMany(sql: string, rows: readonly (readonly SqlParameter[])[]): Promise<RunResult>;
+  runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<RunResult>;
 }
 
 export interface ReadModelDb {

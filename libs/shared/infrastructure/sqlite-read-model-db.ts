@@ -60,12 +60,14 @@ class SqliteSession implements ReadModelTransaction {
     return { changes: this.statements.prepare(sql).run(parameters).changes };
   }
 
-  async runMany(sql: string, rows: readonly (readonly SqlParameter[])[]): Promise<RunResult> {
+  async runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<RunResult> {
     this.assertOpen();
-    if (rows.length === 0) return { changes: 0 };
-    const statement = this.statements.prepare(sql);
+    let statement: Database.Statement | null = null;
     let changes = 0;
-    for (const row of rows) changes += statement.run(row).changes;
+    for (const row of rows) {
+      statement ??= this.statements.prepare(sql);
+      changes += statement.run(row).changes;
+    }
     return { changes };
   }
 

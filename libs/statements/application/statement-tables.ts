@@ -269,14 +269,20 @@ export interface LinesToWrite {
 
 const INSERT_LINE = `INSERT INTO statement_lines (${LINE_COLUMNS}) VALUES (${new Array(19).fill('?').join(', ')})`;
 
-/** Inserts lines, one prepared single-row statement run per line (`runMany`): a rebuild writes a row per line. */
+/**
+ * Inserts lines, one prepared single-row statement run per line (`runMany`): a rebuild writes a row per line. Each
+ * row's parameters are built just before it is written, so they die young.
+ */
 export async function insertLines(transaction: ReadModelTransaction, groups: readonly LinesToWrite[]): Promise<void> {
-  const rows: SqlParameter[][] = [];
+  if (groups.length > 0) await transaction.runMany(INSERT_LINE, lineRows(groups));
+}
+
+function* lineRows(groups: readonly LinesToWrite[]): Generator<SqlParameter[]> {
   for (const group of groups) {
     const { payeeId, periodId, firstLineNumber, lines } = group;
     for (let index = 0; index < lines.length; index++) {
       const line = lines[index]!;
-      rows.push([
+      yield [
         payeeId,
         periodId,
         firstLineNumber + index,
@@ -296,10 +302,9 @@ export async function insertLines(transaction: ReadModelTransaction, groups: rea
         sourcesText(line.sources),
         line.heldReason ?? null,
         line.earnedAs ?? null,
-      ]);
+      ];
     }
   }
-  await transaction.runMany(INSERT_LINE, rows);
 }
 
 /** Sources as JSON; most lines have the one source of their credit, written without JSON.stringify's overhead. */

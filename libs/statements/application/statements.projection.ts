@@ -129,6 +129,17 @@ class Batch {
   fxChanged = false;
 }
 
+const UPSERT_CREDIT = `INSERT INTO statement_credits (${CREDIT_COLUMNS}) VALUES (${CREDIT_COLUMNS.split(',').map(() => '?').join(', ')})
+  ON CONFLICT (credit_id) DO UPDATE SET payee_id = excluded.payee_id, deal_id = excluded.deal_id, kind = excluded.kind, share = excluded.share,
+    currency = excluded.currency, credit_date = excluded.credit_date, amount = excluded.amount, measures = excluded.measures,
+    product = excluded.product, deal_type = excluded.deal_type, event_id = excluded.event_id, position = excluded.position,
+    current = excluded.current`;
+
+/** A batch's credit rows to write, each built just before it is written (so its parameters die young). */
+function* creditRowsOf(credits: Iterable<{ payeeId: string; credit: CreditInput; current: boolean } | null>): Generator<SqlParameter[]> {
+  for (const row of credits) if (row !== null) yield creditRowValues(row.payeeId, row.credit, row.current);
+}
+
 /** `<update or delete> WHERE column IN (...)` for many keys, a few hundred at a time. */
 async function updateWhereIn(transaction: ReadModelTransaction, update: string, column: string, keys: readonly SqlParameter[]): Promise<void> {
   for (let start = 0; start < keys.length; start += 256) {
@@ -461,20 +472,8 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     await insertRows(transaction, 'INSERT INTO statement_pending_deals (deal_id, amount, currency, measures, product, deal_type)', pendingToStore, 'ON CONFLICT (deal_id) DO NOTHING');
     await updateWhereIn(transaction, 'DELETE FROM statement_pending_deals', 'deal_id', [...batch.pendingDealsAllocated]);
     const takenBack: string[] = [];
-    const written: SqlParameter[][] = [];
-    for (const [creditId, row] of batch.credits) {
-      if (row === null) takenBack.push(creditId);
-      else written.push(creditRowValues(row.payeeId, row.credit, row.current));
-    }
-    await insertRows(
-      transaction,
-      `INSERT INTO statement_credits (${CREDIT_COLUMNS})`,
-      written,
-      `ON CONFLICT (credit_id) DO UPDATE SET payee_id = excluded.payee_id, deal_id = excluded.deal_id, kind = excluded.kind, share = excluded.share,
-         currency = excluded.currency, credit_date = excluded.credit_date, amount = excluded.amount, measures = excluded.measures,
-         product = excluded.product, deal_type = excluded.deal_type, event_id = excluded.event_id, position = excluded.position,
-         current = excluded.current`,
-    );
+    for (const [creditId, row] of batch.credits) if (row === null) takenBack.push(creditId);
+    await transaction.runMany(UPSERT_CREDIT, creditRowsOf(batch.credits.values()));
     await updateWhereIn(transaction, 'UPDATE statement_credits SET current = 0', 'credit_id', takenBack);
     await insertRows(
       transaction,
