@@ -8,6 +8,7 @@ import type {
   RunResult,
   SqlParameter,
 } from '#lib/projections/read-model.port.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteReadModelDbOptions {
   /** The read-model file; a separate file from the event store. Its folder is created when missing. */
@@ -15,6 +16,12 @@ export interface SqliteReadModelDbOptions {
   /** How long to wait for another connection's lock, ms. Default 5000. */
   busyTimeoutMs?: number;
 }
+
+/** A transaction changing at least this many rows hands the write-ahead log checkpoints to a thread of their own. */
+const LARGE_TRANSACTION_ROWS = 2000;
+const CHECKPOINT_INTERVAL_MS = 100;
+/** Without that thread, the writer checkpoints once this many rows have changed since its last checkpoint. */
+const ROWS_PER_INLINE_CHECKPOINT = 4000;
 
 /** Prepared statements are cached by SQL text; projections and queries use a fixed set, so this stays small. */
 const STATEMENT_CACHE_LIMIT = 1000;
@@ -48,6 +55,8 @@ class Serialiser {
 /** One session on a connection; refuses use once its transaction has ended, so a stray await cannot write outside it. */
 class SqliteSession implements ReadModelTransaction {
   private open = true;
+  /** Rows inserted, updated or deleted so far. */
+  changes = 0;
   constructor(private readonly statements: StatementCache) {}
 
   end(): void {
@@ -57,7 +66,9 @@ class SqliteSession implements ReadModelTransaction {
   async run(sql: string, parameters: readonly SqlParameter[] = []): Promise<RunResult> {
     this.assertOpen();
     // An array binds its elements in order; passing it whole avoids spreading thousands of arguments.
-    return { changes: this.statements.prepare(sql).run(parameters).changes };
+    const { changes } = this.statements.prepare(sql).run(parameters);
+    this.changes += changes;
+    return { changes };
   }
 
   async runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<RunResult> {
@@ -68,6 +79,7 @@ class SqliteSession implements ReadModelTransaction {
       statement ??= this.statements.prepare(sql);
       changes += statement.run(row).changes;
     }
+    this.changes += changes;
     return { changes };
   }
 
@@ -95,6 +107,11 @@ class SqliteSession implements ReadModelTransaction {
  *
  * synchronous=NORMAL: in WAL mode a crash can lose the last few commits but never corrupts the file, and
  * because each commit holds its projection checkpoints too, lost commits are simply replayed from the log.
+ *
+ * Write-ahead log checkpoints (copying the log back into the file) never run inside a COMMIT, as SQLite's automatic
+ * ones would. While commits are small, the writer checkpoints after a commit once a few thousand rows have changed
+ * since the last one; from the first transaction that changes many rows (a rebuild, a catch-up), a thread of its own
+ * does it (`WalCheckpointer`), asked after commits at most every CHECKPOINT_INTERVAL_MS.
  */
 export class SqliteReadModelDb implements ReadModelDb {
   private readonly writer: Database.Database;
@@ -103,6 +120,11 @@ export class SqliteReadModelDb implements ReadModelDb {
   private readonly readerStatements: StatementCache;
   private readonly writes = new Serialiser();
   private readonly reads = new Serialiser();
+  private readonly path: string;
+  private readonly busyTimeoutMs: number;
+  private checkpointer: WalCheckpointer | null = null;
+  private checkpointRequestedAt = Number.NEGATIVE_INFINITY;
+  private rowsSinceCheckpoint = 0;
   private closed = false;
 
   static open(options: SqliteReadModelDbOptions): SqliteReadModelDb {
@@ -112,14 +134,15 @@ export class SqliteReadModelDb implements ReadModelDb {
   private constructor(options: SqliteReadModelDbOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
     const timeout = options.busyTimeoutMs ?? 5000;
+    this.path = options.path;
+    this.busyTimeoutMs = timeout;
     this.writer = new Database(options.path, { timeout });
     try {
       this.writer.pragma('journal_mode = WAL');
       this.writer.pragma('synchronous = NORMAL');
       this.writer.pragma('cache_size = -65536');
       this.writer.pragma('temp_store = MEMORY');
-      // Fewer, larger WAL checkpoints while a rebuild writes tens of megabytes (the default is 1000 pages).
-      this.writer.pragma('wal_autocheckpoint = 4000');
+      this.writer.pragma('wal_autocheckpoint = 0');
       this.reader = new Database(options.path, { timeout });
     } catch (error) {
       this.writer.close();
@@ -138,6 +161,7 @@ export class SqliteReadModelDb implements ReadModelDb {
         const result = await work(session);
         session.end();
         this.writerStatements.prepare('COMMIT').run();
+        this.afterCommit(session.changes);
         return result;
       } catch (error) {
         session.end();
@@ -167,8 +191,27 @@ export class SqliteReadModelDb implements ReadModelDb {
     // Let running work finish before the connections go.
     await Promise.all([this.writes.run(async () => undefined), this.reads.run(async () => undefined)]);
     this.closed = true;
+    await this.checkpointer?.close();
     this.reader.close();
     this.writer.close();
+  }
+
+  private afterCommit(changes: number): void {
+    if (this.checkpointer === null && changes >= LARGE_TRANSACTION_ROWS) {
+      this.checkpointer = new WalCheckpointer({ path: this.path, busyTimeoutMs: this.busyTimeoutMs });
+    }
+    if (this.checkpointer === null || !this.checkpointer.running) {
+      // No thread (small commits), or it could not open the file: checkpoint here, between transactions.
+      this.rowsSinceCheckpoint += changes;
+      if (this.rowsSinceCheckpoint < ROWS_PER_INLINE_CHECKPOINT) return;
+      this.rowsSinceCheckpoint = 0;
+      this.writerStatements.prepare('PRAGMA wal_checkpoint(PASSIVE)').run();
+      return;
+    }
+    const now = performance.now();
+    if (now - this.checkpointRequestedAt < CHECKPOINT_INTERVAL_MS) return;
+    this.checkpointRequestedAt = now;
+    this.checkpointer.request();
   }
 
   private assertOpen(): void {
