@@ -40,7 +40,8 @@ describe('ledger projections over a synthetic log', () => {
     expect(liveDump.deals).toHaveLength(4000);
 
     const rebuilt = { db: SqliteReadModelDb.open({ path: temp.file('rebuilt.sqlite') }), projections: createLedgerProjections() };
-    const rebuildRunner = new ProjectionRunner(store, rebuilt.db, rebuilt.projections);
+    // Rows written behind the projections, on the read-model database's writer thread, as a long rebuild does.
+    const rebuildRunner = new ProjectionRunner(store, rebuilt.db, rebuilt.projections, { writeBehindMinEvents: 0 });
     await rebuildRunner.rebuild();
     expect(await dumpReadModel(rebuilt.db, rebuilt.projections, { includeCheckpoints: true })).toEqual(liveDump);
     await rebuildRunner.rebuild();

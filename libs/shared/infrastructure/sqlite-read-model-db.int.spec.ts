@@ -1,51 +1,87 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import type { TransactionOptions } from '#lib/projections/read-model.port.js';
 import { createTempDir } from '../testing/temp-dir.js';
 import { SqliteReadModelDb } from './sqlite-read-model-db.js';
 
 /**
- * The read-model file's write path: rows written many at a time (`runMany`, from arrays or generated lazily), a
- * transaction that commits or rolls back as a whole, and the write-ahead log copied back into the file outside the
- * writer's commits (by a thread of its own once transactions grow large) without losing a row.
+ * The read-model file's write path: rows written many at a time (`runMany`, from arrays or generated lazily), on the
+ * writer connection or behind the caller on a writer thread, a transaction that commits or rolls back as a whole, and
+ * the write-ahead log copied back into the file outside the writer's commits (by a thread of its own once
+ * transactions grow large) without losing a row.
  */
 
 const temp = createTempDir('sqlite-read-model-db');
 afterAll(() => temp.remove());
 
+/** The message a promise rejects with (SQLite's errors come from the native module: compared by message, not class). */
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return String((error as { message?: unknown }).message);
+  }
+  throw new Error('Expected the promise to reject, but it resolved');
+}
+
 const walBytes = (path: string): number => statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
 
 describe('SqliteReadModelDb', () => {
-  it('runs one statement per row with runMany, from an array or a generator, and counts the rows changed', async () => {
-    const db = SqliteReadModelDb.open({ path: temp.file('run-many.sqlite') });
+  it.each<[string, TransactionOptions]>([
+    ['on the writer connection', {}],
+    ['behind the caller, on a writer thread', { writeBehind: true }],
+  ])('writes %s: runMany from an array or a generator, reads that see the writes before them', async (_name, options) => {
+    const db = SqliteReadModelDb.open({ path: temp.file(`run-many-${options.writeBehind === true ? 'behind' : 'direct'}.sqlite`) });
     try {
-      const changed = await db.transaction(async (transaction) => {
+      await db.transaction(async (transaction) => {
         await transaction.run('CREATE TABLE items (id TEXT PRIMARY KEY, amount TEXT NOT NULL)');
-        const fromArray = await transaction.runMany('INSERT INTO items (id, amount) VALUES (?, ?)', [
+      });
+      const seen = await db.transaction(async (transaction) => {
+        await transaction.runMany('INSERT INTO items (id, amount) VALUES (?, ?)', [
           ['a', '1.00'],
           ['b', '2.00'],
         ]);
         function* rows() {
-          for (let index = 0; index < 3; index++) yield [`c${index}`, `${index}.50`];
+          for (let index = 0; index < 1500; index++) yield [`c${index}`, `${index}.50`];
         }
-        const fromGenerator = await transaction.runMany('INSERT INTO items (id, amount) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET amount = excluded.amount', rows());
-        const none = await transaction.runMany('INSERT INTO items (id, amount) VALUES (?, ?)', []);
-        return [fromArray.changes, fromGenerator.changes, none.changes];
-      });
-      expect(changed).toEqual([2, 3, 0]);
-      expect(await db.read((reader) => reader.all('SELECT id, amount FROM items ORDER BY id'))).toEqual([
-        { id: 'a', amount: '1.00' },
+        await transaction.runMany('INSERT INTO items (id, amount) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET amount = excluded.amount', rows());
+        await transaction.runMany('INSERT INTO items (id, amount) VALUES (?, ?)', []);
+        await transaction.run('UPDATE items SET amount = ? WHERE id = ?', ['1.50', 'a']);
+        return transaction.all('SELECT id, amount FROM items WHERE id IN (?, ?, ?) ORDER BY id', ['a', 'b', 'c1499']);
+      }, options);
+      expect(seen).toEqual([
+        { id: 'a', amount: '1.50' },
         { id: 'b', amount: '2.00' },
-        { id: 'c0', amount: '0.50' },
-        { id: 'c1', amount: '1.50' },
-        { id: 'c2', amount: '2.50' },
+        { id: 'c1499', amount: '1499.50' },
       ]);
-      await expect(
+      expect(await db.read((reader) => reader.get('SELECT count(*) AS count FROM items'))).toEqual({ count: 1502 });
+
+      // A failed write fails the transaction, at once or at its next read or commit, and nothing of it is kept.
+      const duplicateInMany = await failureOf(
         db.transaction(async (transaction) => {
           await transaction.runMany('INSERT INTO items (id, amount) VALUES (?, ?)', [['d', '4.00'], ['a', 'duplicate']]);
-        }),
-      ).rejects.toThrow(/UNIQUE/);
-      expect(await db.read((reader) => reader.get('SELECT count(*) AS count FROM items'))).toEqual({ count: 5 });
+          await transaction.get('SELECT count(*) AS count FROM items');
+        }, options),
+      );
+      expect(duplicateInMany).toMatch(/UNIQUE/);
+      const duplicateAtCommit = await failureOf(
+        db.transaction(async (transaction) => {
+          await transaction.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['e', '5.00']);
+          await transaction.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['b', 'duplicate']);
+        }, options),
+      );
+      expect(duplicateAtCommit).toMatch(/UNIQUE/);
+      expect(await db.read((reader) => reader.all("SELECT id FROM items WHERE id IN ('d', 'e')"))).toEqual([]);
+
+      // Either connection goes on from what the other committed.
+      await db.transaction(async (transaction) => {
+        await transaction.run('INSERT INTO items (id, amount) VALUES (?, ?)', ['f', '6.00']);
+      });
+      await db.transaction(async (transaction) => {
+        await transaction.run('UPDATE items SET amount = ? WHERE id = ?', ['6.50', 'f']);
+      }, options);
+      expect(await db.read((reader) => reader.get("SELECT amount FROM items WHERE id = 'f'"))).toEqual({ amount: '6.50' });
     } finally {
       await db.close();
     }

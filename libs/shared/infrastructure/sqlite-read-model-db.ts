@@ -1,13 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  ReadModelDb,
-  ReadModelReader,
-  ReadModelTransaction,
-  RunResult,
-  SqlParameter,
-} from '#lib/projections/read-model.port.js';
+import type { ReadModelDb, ReadModelReader, ReadModelTransaction, SqlParameter, TransactionOptions } from '#lib/projections/read-model.port.js';
+import { ReadModelWriterThread } from './read-model-writer-thread.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteReadModelDbOptions {
@@ -63,24 +58,19 @@ class SqliteSession implements ReadModelTransaction {
     this.open = false;
   }
 
-  async run(sql: string, parameters: readonly SqlParameter[] = []): Promise<RunResult> {
+  async run(sql: string, parameters: readonly SqlParameter[] = []): Promise<void> {
     this.assertOpen();
     // An array binds its elements in order; passing it whole avoids spreading thousands of arguments.
-    const { changes } = this.statements.prepare(sql).run(parameters);
-    this.changes += changes;
-    return { changes };
+    this.changes += this.statements.prepare(sql).run(parameters).changes;
   }
 
-  async runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<RunResult> {
+  async runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<void> {
     this.assertOpen();
     let statement: Database.Statement | null = null;
-    let changes = 0;
     for (const row of rows) {
       statement ??= this.statements.prepare(sql);
-      changes += statement.run(row).changes;
+      this.changes += statement.run(row).changes;
     }
-    this.changes += changes;
-    return { changes };
   }
 
   async get<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row | undefined> {
@@ -123,6 +113,8 @@ export class SqliteReadModelDb implements ReadModelDb {
   private readonly path: string;
   private readonly busyTimeoutMs: number;
   private checkpointer: WalCheckpointer | null = null;
+  /** Started for the first write-behind transaction. */
+  private writerThread: ReadModelWriterThread | null = null;
   private checkpointRequestedAt = Number.NEGATIVE_INFINITY;
   private rowsSinceCheckpoint = 0;
   private closed = false;
@@ -152,7 +144,8 @@ export class SqliteReadModelDb implements ReadModelDb {
     this.readerStatements = new StatementCache(this.reader);
   }
 
-  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>): Promise<Result> {
+  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>, options: TransactionOptions = {}): Promise<Result> {
+    if (options.writeBehind === true) return this.writes.run(() => this.writeBehind(work));
     return this.writes.run(async () => {
       this.assertOpen();
       const session = new SqliteSession(this.writerStatements);
@@ -169,6 +162,28 @@ export class SqliteReadModelDb implements ReadModelDb {
         throw error;
       }
     });
+  }
+
+  /**
+   * A transaction on the writer thread's connection: the caller's writes are carried out behind it. Transactions run
+   * one at a time whichever connection they use, so the two writers never contend for the file's lock.
+   */
+  private async writeBehind<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>): Promise<Result> {
+    this.assertOpen();
+    this.writerThread ??= new ReadModelWriterThread({ path: this.path, busyTimeoutMs: this.busyTimeoutMs });
+    const thread = this.writerThread;
+    thread.begin();
+    const session = thread.session();
+    try {
+      const result = await work(session);
+      session.end();
+      this.afterCommit(await thread.commit());
+      return result;
+    } catch (error) {
+      session.end();
+      await thread.rollback();
+      throw error;
+    }
   }
 
   read<Result>(work: (reader: ReadModelReader) => Promise<Result>): Promise<Result> {
@@ -191,6 +206,7 @@ export class SqliteReadModelDb implements ReadModelDb {
     // Let running work finish before the connections go.
     await Promise.all([this.writes.run(async () => undefined), this.reads.run(async () => undefined)]);
     this.closed = true;
+    await this.writerThread?.close();
     await this.checkpointer?.close();
     this.reader.close();
     this.writer.close();

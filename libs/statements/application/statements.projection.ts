@@ -771,6 +771,10 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
   }
 
   async function flush(transaction: ReadModelTransaction): Promise<void> {
+    // Read before writing when nothing read depends on this batch's rows (no quota set, no regrouping, no FX change):
+    // a transaction that writes behind then need not wait for its rows to be written before the read.
+    const readsFirst = batch.quotas.size === 0 && batch.restructure.size === 0 && batch.fxChanges.length === 0;
+    const quotasRead = readsFirst ? await readQuotasOfDirtyPayees(transaction) : null;
     await writeInputs(transaction);
     if (batch.assignmentsChanged) rebuildAssignmentViews();
     if (batch.fxChanged) fxRates = [...fxRateInputs.values()];
@@ -781,7 +785,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     if (batch.fxChanges.length > 0) await expandFxChanges(transaction);
 
     const out: FlushOutput = { statements: [], deletedStatements: [] };
-    const quotasByStatement = await readQuotasOfDirtyPayees(transaction);
+    const quotasByStatement = quotasRead ?? (await readQuotasOfDirtyPayees(transaction));
     for (const byPeriod of batch.dirty.values()) {
       for (const dirty of byPeriod.values()) await recompute(transaction, dirty, quotasByStatement, out);
     }
