@@ -238,42 +238,63 @@ export class ReadModelWriterThread {
   }
 }
 
-/** The transaction the projections see: writes are handed to the thread, reads wait for it. */
+/**
+ * The transaction the projections see: writes are handed to the thread, reads wait for it. Rows of consecutive
+ * `runMany` calls with the same statement (a projection writing one statement's lines after another's) travel
+ * together, ROWS_PER_MESSAGE at a time: a message costs about as much as a few dozen rows.
+ */
 class WriteBehindSession implements ReadModelTransaction {
   private open = true;
+  private pendingSql: string | null = null;
+  private pendingRows: (readonly SqlParameter[])[] = [];
 
   constructor(private readonly thread: ReadModelWriterThread) {}
 
+  /** Hands over what is still pending; nothing can be written through the session after. */
   end(): void {
+    if (this.open) this.handOver();
+    this.open = false;
+  }
+
+  /** Ends the session without handing anything more over: the transaction is being rolled back. */
+  abandon(): void {
+    this.pendingRows = [];
     this.open = false;
   }
 
   async run(sql: string, parameters: readonly SqlParameter[] = []): Promise<void> {
     this.assertOpen();
+    this.handOver();
     this.thread.post({ op: 'run', sql, parameters });
   }
 
   async runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<void> {
     this.assertOpen();
-    let chunk: (readonly SqlParameter[])[] = [];
-    for (const row of rows) {
-      chunk.push(row);
-      if (chunk.length === ROWS_PER_MESSAGE) {
-        this.thread.post({ op: 'runMany', sql, rows: chunk });
-        chunk = [];
-      }
+    if (this.pendingSql !== sql) {
+      this.handOver();
+      this.pendingSql = sql;
     }
-    if (chunk.length > 0) this.thread.post({ op: 'runMany', sql, rows: chunk });
+    for (const row of rows) {
+      this.pendingRows.push(row);
+      if (this.pendingRows.length === ROWS_PER_MESSAGE) this.handOver();
+    }
   }
 
   async get<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row | undefined> {
     this.assertOpen();
+    this.handOver();
     return (await this.thread.read('get', sql, parameters)) as Row | undefined;
   }
 
   async all<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row[]> {
     this.assertOpen();
+    this.handOver();
     return (await this.thread.read('all', sql, parameters)) as Row[];
+  }
+
+  private handOver(): void {
+    if (this.pendingSql !== null && this.pendingRows.length > 0) this.thread.post({ op: 'runMany', sql: this.pendingSql, rows: this.pendingRows });
+    this.pendingRows = [];
   }
 
   private assertOpen(): void {

@@ -180,7 +180,7 @@ export class SqliteReadModelDb implements ReadModelDb {
       this.afterCommit(await thread.commit());
       return result;
     } catch (error) {
-      session.end();
+      session.abandon();
       await thread.rollback();
       throw error;
     }
