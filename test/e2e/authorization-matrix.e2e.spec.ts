@@ -193,6 +193,26 @@ const rows: Row[] = [
   },
   { route: 'get /payees/:payeeId/plan-assignments', roles: readers, scope: 'payee', ok: 200, call: (t) => ({ path: `/payees/${t.payeeId}/plan-assignments` }) },
 
+  // territory overlays
+  {
+    route: 'post /territories/:territory/overlays',
+    roles: ['analyst'],
+    scope: 'none',
+    ok: 201,
+    call: (t, n) => ({ path: `/territories/T-${n}/overlays`, body: { payeeId: t.payeeId, role: 'overlay_specialist', sharePercent: '10', effectiveFrom: '2026-01-01' } }),
+  },
+  {
+    route: 'post /territories/:territory/overlays/:assignmentId/end',
+    roles: ['analyst'],
+    scope: 'none',
+    ok: 200,
+    call: async (t, n, admin) => {
+      await created(admin, 'post', `/territories/TE-${n}/overlays`, { payeeId: t.payeeId, role: 'overlay_specialist', sharePercent: '10', effectiveFrom: '2026-01-01' });
+      return { path: `/territories/TE-${n}/overlays/${encodeURIComponent(`${t.payeeId}@2026-01-01`)}/end`, body: { effectiveUntil: '2026-07-01' } };
+    },
+  },
+  { route: 'get /territories/:territory/overlays', roles: ['analyst', 'finance'], scope: 'none', ok: 200, call: () => ({ path: '/territories/EMEA/overlays' }) },
+
   // FX rates
   { route: 'post /fx-rates', roles: ['analyst'], scope: 'none', ok: 201, call: (_, n) => ({ path: '/fx-rates', body: { fromCurrency: 'EUR', toCurrency: 'USD', date: day(n), rate: '1.08' } }) },
   { route: 'get /fx-rates', roles: ['analyst', 'finance'], scope: 'none', ok: 200, call: () => ({ path: '/fx-rates?from=EUR&to=USD' }) },

@@ -62,6 +62,12 @@ import { DisputeProcessTimer } from './modules/disputes/dispute-process-timer.js
 import { earliestOpenPeriodOf } from '#lib/payouts/application/payout-queries.js';
 import { PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
 import type { DisputeAdjustmentPort } from '#lib/disputes/application/dispute-processes.js';
+import {
+  AssignTerritoryOverlay,
+  EndTerritoryOverlay,
+  ListTerritoryOverlays,
+  TerritoryOverlaysController,
+} from './modules/crediting/territory-overlays.controller.js';
 
 /** What a caller (a test, a tool) may put in place of the defaults. */
 export interface LedgerModuleOptions {
@@ -103,6 +109,8 @@ const useCases = [
   AllocateCredits,
   AmendDeal,
   CancelDeal,
+  AssignTerritoryOverlay,
+  EndTerritoryOverlay,
   DraftPlanVersion,
   RevisePlanDraft,
   PublishPlanVersion,
@@ -114,7 +122,7 @@ const useCases = [
 /** Records routes address by id, turned into the payees they concern for @PayeeScope({ resolve }). */
 const payeeResolvers: PayeeResolvers = { deal: dealPayeeResolver, dispute: disputePayeeResolver };
 
-const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListAuditTrail, ...payoutQueries, ...ledgerQueries];
+const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListTerritoryOverlays, ListAuditTrail, ...payoutQueries, ...ledgerQueries];
 
 @Module({})
 export class LedgerModule {
@@ -124,7 +132,7 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, AuditController, DisputesController, PeriodsController, LedgerController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, AuditController, DisputesController, PeriodsController, LedgerController, TerritoryOverlaysController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
