@@ -2,11 +2,11 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import { createTempDir } from '#lib/shared/testing/temp-dir.js';
 import { openLedgerHarness, type LedgerHarness } from '#lib/shared/testing/ledger-harness.js';
 import { testCommandContext } from '#lib/shared/testing/test-command-context.js';
-import { onboardPayee, setQuota } from '#lib/organization/application/payee-commands.js';
-import { allocateCredits, amendDeal, cancelDeal, closeDealWon, type CloseDealWonInput } from '#lib/crediting/application/deal-commands.js';
+import { setQuota } from '#lib/organization/application/payee-commands.js';
+import { allocateCredits, amendDeal, cancelDeal, closeDealWon } from '#lib/crediting/application/deal-commands.js';
 import type { ClawbackTermsInput, PlanVersionInput } from '#lib/commissions/domain/commission-plan.js';
-import { assignPlan, flatRateTable, monthlyPlan, publishPlanVersion } from '#lib/statements/testing/statement-sources.fixtures.js';
-import { analyst, finance, payoutDependencies } from '../testing/payout-fixtures.js';
+import { flatRateTable, monthlyPlan, publishPlanVersion } from '#lib/statements/testing/statement-sources.fixtures.js';
+import { analyst, dealInput, finance, onboardPayees, payoutDependencies, putOnPlan } from '../testing/payout-fixtures.js';
 import { approvePayouts, closePeriod, type PayoutDependencies } from './period-commands.js';
 import { getPayeePeriod } from './payout-queries.js';
 import { PayoutReactions } from './payout-reactions.js';
@@ -36,30 +36,9 @@ afterEach(async () => {
 
 const ninetyDays: ClawbackTermsInput = { window: { length: 90, unit: 'days' }, windowStartsFrom: 'credit_date', percent: '100', reducesAttainment: false };
 
-async function onboard(...payeeIds: string[]): Promise<void> {
-  for (const payeeId of payeeIds) {
-    await onboardPayee(ledger.store, { payeeId, name: `Payee ${payeeId}`, managerId: null, territory: 'NA', currency: 'USD', startDate: '2025-01-01' }, testCommandContext());
-  }
-}
-
-async function onPlan(planVersion: PlanVersionInput, ...payeeIds: string[]): Promise<void> {
-  await publishPlanVersion(ledger.store, planVersion);
-  for (const payeeId of payeeIds) {
-    await assignPlan(ledger.store, { assignmentId: `${planVersion.planId}@${planVersion.effectiveFrom}`, payeeId, planId: planVersion.planId, effectiveFrom: planVersion.effectiveFrom });
-  }
-}
-
-const deal = (dealId: string, ownerPayeeId: string, amount: string, closeDate: string, overrides: Partial<CloseDealWonInput> = {}): CloseDealWonInput => ({
-  dealId,
-  ownerPayeeId,
-  amount,
-  currency: 'USD',
-  closeDate,
-  product: 'platform',
-  dealType: 'new_business',
-  overlays: [],
-  ...overrides,
-});
+const onboard = (...payeeIds: string[]): Promise<void> => onboardPayees(ledger.store, ...payeeIds);
+const onPlan = (planVersion: PlanVersionInput, ...payeeIds: string[]): Promise<void> => putOnPlan(ledger.store, planVersion, ...payeeIds);
+const deal = dealInput;
 
 async function closeMonths(...periodIds: string[]): Promise<void> {
   for (const periodId of periodIds) await closePeriod(deps, { calendarId: 'monthly', periodId }, analyst());

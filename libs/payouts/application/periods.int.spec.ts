@@ -3,11 +3,10 @@ import fc from 'fast-check';
 import { createTempDir } from '#lib/shared/testing/temp-dir.js';
 import { openLedgerHarness, type LedgerHarness } from '#lib/shared/testing/ledger-harness.js';
 import { testCommandContext } from '#lib/shared/testing/test-command-context.js';
-import { onboardPayee } from '#lib/organization/application/payee-commands.js';
-import { amendDeal, cancelDeal, closeDealWon, type CloseDealWonInput } from '#lib/crediting/application/deal-commands.js';
+import { amendDeal, cancelDeal, closeDealWon } from '#lib/crediting/application/deal-commands.js';
 import type { PlanVersionInput } from '#lib/commissions/domain/commission-plan.js';
-import { assignPlan, flatRateTable, monthlyPlan, publishPlanVersion } from '#lib/statements/testing/statement-sources.fixtures.js';
-import { analyst, finance, payoutDependencies, payroll } from '../testing/payout-fixtures.js';
+import { flatRateTable, monthlyPlan } from '#lib/statements/testing/statement-sources.fixtures.js';
+import { analyst, dealInput, finance, onboardPayees, payoutDependencies, payroll, putOnPlan } from '../testing/payout-fixtures.js';
 import { approvePayouts, closePeriod, confirmPayoutsPaid, postAdjustmentLines, reopenPeriod, type PayoutDependencies } from './period-commands.js';
 import { earliestOpenPeriodOf, getFrozenStatement, getPayeePeriod, getPayout, getPeriod, listPayouts } from './payout-queries.js';
 
@@ -30,30 +29,9 @@ afterEach(async () => {
   await ledger.close();
 });
 
-async function onboard(...payeeIds: string[]): Promise<void> {
-  for (const payeeId of payeeIds) {
-    await onboardPayee(ledger.store, { payeeId, name: `Payee ${payeeId}`, managerId: null, territory: 'NA', currency: 'USD', startDate: '2025-01-01' }, testCommandContext());
-  }
-}
-
-async function onPlan(planVersion: PlanVersionInput, ...payeeIds: string[]): Promise<void> {
-  await publishPlanVersion(ledger.store, planVersion);
-  for (const payeeId of payeeIds) {
-    await assignPlan(ledger.store, { assignmentId: `${planVersion.planId}@${planVersion.effectiveFrom}`, payeeId, planId: planVersion.planId, effectiveFrom: planVersion.effectiveFrom });
-  }
-}
-
-const deal = (dealId: string, ownerPayeeId: string, amount: string, closeDate: string, overrides: Partial<CloseDealWonInput> = {}): CloseDealWonInput => ({
-  dealId,
-  ownerPayeeId,
-  amount,
-  currency: 'USD',
-  closeDate,
-  product: 'platform',
-  dealType: 'new_business',
-  overlays: [],
-  ...overrides,
-});
+const onboard = (...payeeIds: string[]): Promise<void> => onboardPayees(ledger.store, ...payeeIds);
+const onPlan = (planVersion: PlanVersionInput, ...payeeIds: string[]): Promise<void> => putOnPlan(ledger.store, planVersion, ...payeeIds);
+const deal = dealInput;
 
 const month = (calendarId: string, periodId: string) => ({ calendarId, periodId });
 
