@@ -30,7 +30,8 @@ export default {
     },
   ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
-  // A real Kafka broker for the Kafka suites (deploy/kafka/kafka.sh), unless KAFKA_BROKERS names one already.
-  globalSetup: '<rootDir>/test/support/kafka/global-setup.mjs',
+  // A real PostgreSQL server (test/support/postgres) unless LEDGER_TEST_POSTGRES_URL names one already, and a real
+  // Kafka broker for the Kafka suites (deploy/kafka/kafka.sh) unless KAFKA_BROKERS names one already.
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
 };
