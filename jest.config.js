@@ -20,11 +20,12 @@ export default {
   testTimeout: 60000,
   projects: [
     { ...typescript, displayName: 'ledger', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },
-    // The end-to-end suite once more with the EventStoreDB adapter as the store, over gRPC against the
-    // EventStoreDB test double (test/support/eventstoredb): the service must behave the same on either store.
+    // The end-to-end suite once more in the scale-out topology: the EventStoreDB adapter as the store, over gRPC
+    // against the EventStoreDB test double (test/support/eventstoredb), and the read models in PostgreSQL (the test
+    // server of test/support/postgres): the service must behave the same on either.
     {
       ...typescript,
-      displayName: 'e2e on eventstoredb',
+      displayName: 'e2e on eventstoredb + postgresql',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'],
       setupFiles: ['<rootDir>/test/support/eventstoredb/use-eventstoredb.mjs'],
     },

@@ -22,6 +22,7 @@ export interface ActorOptions {
   ttlSeconds?: number;
 }
 import { EventStoreDbTestDouble } from './eventstoredb/eventstoredb-test-double.js';
+import { createTestDatabase, type TestDatabase } from './postgres/postgres-test-db.js';
 
 /**
  * The whole HTTP application over a fresh temporary data directory, as a user would drive it.
@@ -30,6 +31,8 @@ import { EventStoreDbTestDouble } from './eventstoredb/eventstoredb-test-double.
  * run, each app gets a fresh EventStoreDB test double (test/support/eventstoredb) and LEDGER_STORE=eventstoredb,
  * so the end-to-end suite runs on the EventStoreDB adapter over gRPC:
  *   LEDGER_TEST_STORE=eventstoredb npm test -- test/e2e
+ * The read models are the SQLite file; with LEDGER_TEST_READ_MODELS=postgres, each app gets a fresh database on the
+ * test PostgreSQL server (test/support/postgres) and LEDGER_READ_MODELS=postgres.
  */
 export interface LedgerTestApp {
   app: INestApplication;
@@ -46,6 +49,8 @@ export interface LedgerTestApp {
   dataDir: string;
   /** The EventStoreDB test double the app's store talks to, when it runs on one (tests can drop or restart it). */
   eventStoreDb: EventStoreDbTestDouble | null;
+  /** The app's read-model database on the PostgreSQL test server, when its read models are there. */
+  postgres: TestDatabase | null;
   /** The global log position of the last event: tests assert it did not move after a rejected command. */
   headPosition(): Promise<number>;
   close(): Promise<void>;
@@ -54,15 +59,22 @@ export interface LedgerTestApp {
 export interface LedgerTestAppOptions {
   /** Default: LEDGER_TEST_STORE from the environment of the test run, else embedded. */
   store?: 'embedded' | 'eventstoredb';
+  /** Default: LEDGER_TEST_READ_MODELS from the environment of the test run, else sqlite. */
+  readModels?: 'sqlite' | 'postgres';
 }
+
+/** Where the test apps keep their read models unless a test says otherwise. */
+export const testReadModelsKind = (): 'sqlite' | 'postgres' => (process.env.LEDGER_TEST_READ_MODELS === 'postgres' ? 'postgres' : 'sqlite');
 
 export async function startLedgerTestApp(environment: Record<string, string> = {}, options: LedgerTestAppOptions = {}): Promise<LedgerTestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
   const storeKind = options.store ?? (process.env.LEDGER_TEST_STORE === 'eventstoredb' ? 'eventstoredb' : 'embedded');
   const eventStoreDb = storeKind === 'eventstoredb' ? await EventStoreDbTestDouble.start() : null;
-  const storeEnvironment: Record<string, string> = eventStoreDb
-    ? { LEDGER_STORE: 'eventstoredb', LEDGER_EVENTSTOREDB_CONNECTION_STRING: eventStoreDb.connectionString }
-    : {};
+  const postgres = (options.readModels ?? testReadModelsKind()) === 'postgres' ? await createTestDatabase('e2e') : null;
+  const storeEnvironment: Record<string, string> = {
+    ...(eventStoreDb ? { LEDGER_STORE: 'eventstoredb', LEDGER_EVENTSTOREDB_CONNECTION_STRING: eventStoreDb.connectionString } : {}),
+    ...(postgres ? { LEDGER_READ_MODELS: 'postgres', LEDGER_POSTGRES_URL: postgres.url } : {}),
+  };
   const config = loadLedgerConfig({
     LEDGER_DATA_DIR: dataDir,
     LEDGER_LOG_LEVEL: 'error',
@@ -91,10 +103,12 @@ export async function startLedgerTestApp(environment: Record<string, string> = {
     store,
     dataDir,
     eventStoreDb,
+    postgres,
     headPosition: () => store.headPosition(),
     close: async () => {
       await app.close();
       await eventStoreDb?.stop();
+      await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -8,11 +9,17 @@ import { DomainError } from '#lib/shared/domain/domain-error.js';
 import type { PayoutDependencies } from '#lib/payouts/application/period-commands.js';
 import { PayoutReactions } from '#lib/payouts/application/payout-reactions.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
-import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
+import { CheckpointFollower } from '#lib/projections/checkpoint-follower.js';
+import type { ProjectorLease } from '#lib/projections/projector-lease.js';
+import { PostgresReadModelDb } from '#lib/shared/infrastructure/postgres-read-model-db.js';
+import { SqliteProjectorLease } from '#lib/shared/infrastructure/sqlite-projector-lease.js';
 import type { LedgerConfig } from './config/ledger-config.js';
 import {
+  CHECKPOINT_FOLLOWER,
   CLOCK,
   DISPUTE_ADJUSTMENTS,
+  PROJECTOR,
+  READ_MODEL_PROGRESS,
   EVENT_STORE,
   LEDGER_CONFIG,
   PAYOUT_DEPENDENCIES,
@@ -23,6 +30,9 @@ import {
   type Clock,
 } from './ledger.tokens.js';
 import { openEventStore } from './open-event-store.js';
+import { openReadModels } from './open-read-models.js';
+import { Projector, ReadModelProgress } from './roles/projector.js';
+import { relayProviders } from './roles/relay.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
@@ -76,24 +86,26 @@ export interface LedgerModuleOptions {
 }
 import { AuditController, ListAuditTrail } from './modules/audit/audit.controller.js';
 
-/** Starts the projections and the payout reactions once the application is up and stops everything in order when it shuts down. */
+/**
+ * Starts the projector role once the application is up (in a single process it takes the lease at once and projects
+ * before the first request) and stops everything in order when it shuts down.
+ */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly readModels: ReadModelDb,
-    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
-    @Inject(PAYOUT_REACTIONS) private readonly reactions: PayoutReactions,
+    @Inject(PROJECTOR) private readonly projector: Projector,
+    @Inject(CHECKPOINT_FOLLOWER) private readonly follower: CheckpointFollower,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runner.start();
-    await this.reactions.start();
+    await this.projector.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.reactions.stop();
-    await this.runner.stop();
+    await this.projector.stop();
+    this.follower.stop();
     await this.store.close();
     await this.readModels.close();
     this.idempotency.close();
@@ -124,37 +136,69 @@ const payeeResolvers: PayeeResolvers = { deal: dealPayeeResolver, dispute: dispu
 
 const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListTerritoryOverlays, ListAuditTrail, ...payoutQueries, ...ledgerQueries];
 
+/**
+ * The projector lease of this process: an advisory lock on the PostgreSQL read-model database's writer session, or a
+ * lock on a file beside the SQLite read models (docs/decisions/0066-projector-lease.md).
+ */
+function projectorLeaseOf(config: LedgerConfig, readModels: ReadModelDb): ProjectorLease {
+  if (readModels instanceof PostgresReadModelDb) return readModels.projectorLease({ holder: `${hostname()}:${process.pid}` });
+  return new SqliteProjectorLease(join(config.dataDir, 'projector.lease'));
+}
+
 @Module({})
 export class LedgerModule {
   static forRoot(config: LedgerConfig, options: LedgerModuleOptions = {}): DynamicModule {
     const logger = new Logger('Projections');
     const reactionsLogger = new Logger('PayoutReactions');
+    const projections = createLedgerProjections();
+    const roles = new Set(config.roles);
+    // Every process answers /health (probes); only the api role serves the ledger's routes.
+    const apiControllers = roles.has('api') ? [PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, AuditController, DisputesController, PeriodsController, LedgerController, TerritoryOverlaysController] : [];
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, AuditController, DisputesController, PeriodsController, LedgerController, TerritoryOverlaysController],
+      controllers: [HealthController, ...apiControllers],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: EVENT_STORE, useFactory: (): Promise<EventStore> => openEventStore(config) },
-        { provide: READ_MODEL_DB, useFactory: (): ReadModelDb => SqliteReadModelDb.open({ path: join(config.dataDir, 'read-models.sqlite') }) },
+        { provide: READ_MODEL_DB, useFactory: (): Promise<ReadModelDb> => openReadModels(config) },
         {
           provide: PROJECTION_RUNNER,
           inject: [EVENT_STORE, READ_MODEL_DB],
           useFactory: (store: EventStore, readModels: ReadModelDb) =>
-            new ProjectionRunner(store, readModels, createLedgerProjections(), {
+            new ProjectionRunner(store, readModels, projections, {
               onError: (error) => logger.error(`Projections stopped: ${error.message}`, error.stack),
             }),
         },
         {
+          provide: CHECKPOINT_FOLLOWER,
+          inject: [READ_MODEL_DB],
+          useFactory: (readModels: ReadModelDb) => new CheckpointFollower(readModels, projections),
+        },
+        {
+          provide: PROJECTOR,
+          inject: [PROJECTION_RUNNER, PAYOUT_REACTIONS, READ_MODEL_DB, READ_MODEL_PROGRESS],
+          useFactory: (runner: ProjectionRunner, reactions: PayoutReactions, readModels: ReadModelDb, progress: ReadModelProgress) => {
+            const projector = new Projector(runner, reactions, roles.has('projector') ? projectorLeaseOf(config, readModels) : null, config.leasePollMs);
+            progress.attach(projector);
+            return projector;
+          },
+        },
+        {
+          provide: READ_MODEL_PROGRESS,
+          inject: [PROJECTION_RUNNER, CHECKPOINT_FOLLOWER],
+          useFactory: (runner: ProjectionRunner, follower: CheckpointFollower) => new ReadModelProgress(runner, follower),
+        },
+        {
           provide: PAYOUT_DEPENDENCIES,
-          inject: [EVENT_STORE, READ_MODEL_DB, PROJECTION_RUNNER],
-          useFactory: (store: EventStore, db: ReadModelDb, runner: ProjectionRunner): PayoutDependencies => ({
+          inject: [EVENT_STORE, READ_MODEL_DB, READ_MODEL_PROGRESS],
+          useFactory: (store: EventStore, db: ReadModelDb, progress: ReadModelProgress): PayoutDependencies => ({
             store,
             db,
             async readModelsAt(position) {
               try {
-                await runner.waitForPosition(position, { timeoutMs: config.commandWaitMs });
+                await progress.waitForPosition(position, { timeoutMs: config.commandWaitMs });
               } catch (error) {
                 if (!(error instanceof ProjectionWaitTimeoutError)) throw error;
                 throw new DomainError('READ_MODEL.NOT_CAUGHT_UP', `The read models have not reached position ${position} within ${config.commandWaitMs} ms; retry shortly.`, 'unavailable');
@@ -187,6 +231,7 @@ export class LedgerModule {
         ...disputeCommands.map((command) => command.handler),
         ...useCases.map((useCase) => useCase.handler),
         ...readQueries.map((query) => query.handler),
+        ...(roles.has('relay') ? relayProviders(config) : []),
       ],
     };
   }

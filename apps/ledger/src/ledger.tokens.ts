@@ -6,6 +6,11 @@ export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
 export const PAYOUT_DEPENDENCIES = Symbol('PayoutDependencies');
 export const PAYOUT_REACTIONS = Symbol('PayoutReactions');
 export const CLOCK = Symbol('Clock');
+/** The projector role of this process (projects while it holds the lease). */
+export const PROJECTOR = Symbol('Projector');
+/** How far the read models are: what reads and commands that must see a position wait on. */
+export const READ_MODEL_PROGRESS = Symbol('ReadModelProgress');
+export const CHECKPOINT_FOLLOWER = Symbol('CheckpointFollower');
 export const DISPUTE_ADJUSTMENTS = Symbol('DisputeAdjustmentPort');
 
 /** The service clock: commands take "now" and "today" from it, and the dispute processes decide what is overdue by it. */

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ProjectorLeaseLostError, type ProjectorLease } from '#lib/projections/projector-lease.js';
 import type { ReadModelDb, ReadModelReader, ReadModelTransaction, SqlParameter } from '#lib/projections/read-model.port.js';
 import { migrate, readModelMigrations, type Migration, type MigrationResult } from './postgres-migrations.js';
 import { mergeRowsByKey, multiRowInsertOf, multiRowText, toPostgres } from './postgres-sql.js';
@@ -44,15 +45,6 @@ class Serialiser {
     const result = this.tail.then(work, work);
     this.tail = result.catch(() => undefined);
     return result;
-  }
-}
-
-/** The projector lease was lost (its session ended): this process must stop writing read models. */
-export class ProjectorLeaseLostError extends Error {
-  readonly code = 'PROJECTOR.LEASE_LOST';
-  constructor(message = 'This process does not hold the projector lease: read-model writes are refused') {
-    super(message);
-    this.name = 'ProjectorLeaseLostError';
   }
 }
 
@@ -138,19 +130,10 @@ class PostgresSession implements ReadModelTransaction {
 }
 
 /**
- * A lease on projecting: a PostgreSQL session-level advisory lock taken on the read-model database's writer session
- * itself. Only the session holding it writes read models (the database refuses write transactions without it once a
- * lease exists), so a process that lost its connection, and with it the lock, cannot write after another took over.
+ * The projector lease on PostgreSQL is a session-level advisory lock taken on the read-model database's writer session
+ * itself. Once a lease is asked for, the database refuses write transactions unless it is held, so a process that
+ * lost its connection, and the lock with it, cannot write after another took over.
  */
-export interface ProjectorLease {
-  readonly held: boolean;
-  /** Takes the lease when free; resolves whether this process holds it. */
-  tryAcquire(): Promise<boolean>;
-  release(): Promise<void>;
-  /** Told when the lease is lost without release() (the session ended). */
-  onLost(listener: () => void): void;
-}
-
 /**
  * The read models in PostgreSQL. Writes go through one session of their own (write transactions run one at a time,
  * as the port requires, and that session carries the projector lease); reads through a pool, each on one REPEATABLE

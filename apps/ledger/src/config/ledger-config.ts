@@ -48,6 +48,23 @@ export interface LedgerConfig {
    * LEDGER_EVENTSTOREDB_CONNECTION_STRING, e.g. esdb://localhost:2113?tls=false; required with LEDGER_STORE=eventstoredb.
    */
   eventStoreDbConnectionString: string | null;
+  /** Where the read models live. LEDGER_READ_MODELS: 'sqlite' (default, a file in dataDir) or 'postgres'. */
+  readModelsKind: ReadModelsKind;
+  /**
+   * The PostgreSQL database of the read models when readModelsKind is 'postgres' (null otherwise). LEDGER_POSTGRES_URL,
+   * e.g. postgres://ledger:secret@db:5432/ledger; the database must use the C collation (see deploy/README.md).
+   */
+  postgresUrl: string | null;
+  /** Most PostgreSQL connections one process reads with at once. LEDGER_POSTGRES_POOL_SIZE, default 10. */
+  postgresPoolSize: number;
+  /**
+   * What this process does. LEDGER_ROLES: a comma list of api (HTTP: reads and commands), projector (the projection
+   * runner and the durable reactions, while it holds the projector lease) and relay (the Kafka relay), or all
+   * (the default: everything in one process).
+   */
+  roles: readonly LedgerRole[];
+  /** How often a projector without the lease tries to take it, and an api process reads the checkpoints of another projector, ms. LEDGER_LEASE_POLL_MS, default 1000. */
+  leasePollMs: number;
   /** Log level. LEDGER_LOG_LEVEL: error | warn | log | debug | verbose, default log. */
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** How long a read with ?waitForPosition= may wait for projections, ms. LEDGER_READ_WAIT_MS, default 5000. */
@@ -94,6 +111,26 @@ type Environment = Record<string, string | undefined>;
 const logLevels = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 const storeKinds = ['embedded', 'eventstoredb'] as const;
 export type StoreKind = (typeof storeKinds)[number];
+const readModelsKinds = ['sqlite', 'postgres'] as const;
+export type ReadModelsKind = (typeof readModelsKinds)[number];
+export const ledgerRoles = ['api', 'projector', 'relay'] as const;
+export type LedgerRole = (typeof ledgerRoles)[number];
+
+/** LEDGER_ROLES: "all" (default) or a comma list of roles. */
+function rolesOf(environment: Environment, problems: string[]): LedgerRole[] {
+  const raw = (environment.LEDGER_ROLES ?? '').trim();
+  if (raw === '' || raw === 'all') return [...ledgerRoles];
+  const roles: LedgerRole[] = [];
+  for (const entry of raw.split(',').map((part) => part.trim())) {
+    if (entry === 'all') return [...ledgerRoles];
+    if (!(ledgerRoles as readonly string[]).includes(entry)) {
+      problems.push(`LEDGER_ROLES must be "all" or a comma list of ${ledgerRoles.join(', ')}; "${entry}" is not one`);
+      continue;
+    }
+    if (!roles.includes(entry as LedgerRole)) roles.push(entry as LedgerRole);
+  }
+  return roles;
+}
 
 function integer(environment: Environment, key: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = environment[key];
@@ -146,6 +183,20 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
   if (connectionString !== null && !/^esdb(\+discover)?:\/\/[^/?#]+/.test(connectionString)) {
     problems.push(`LEDGER_EVENTSTOREDB_CONNECTION_STRING must be an EventStoreDB connection string (esdb://host:port?... or esdb+discover://...), got "${connectionString}"`);
   }
+  const readModelsKind = environment.LEDGER_READ_MODELS || 'sqlite';
+  if (!(readModelsKinds as readonly string[]).includes(readModelsKind)) {
+    problems.push(`LEDGER_READ_MODELS must be one of ${readModelsKinds.join(', ')}, got "${readModelsKind}"`);
+  }
+  const postgresUrl = environment.LEDGER_POSTGRES_URL || null;
+  if (readModelsKind === 'postgres' && postgresUrl === null) {
+    problems.push('LEDGER_POSTGRES_URL is required with LEDGER_READ_MODELS=postgres (e.g. postgres://ledger:secret@localhost:5432/ledger)');
+  }
+  if (postgresUrl !== null && !/^postgres(ql)?:\/\/[^/?#]*/.test(postgresUrl)) {
+    problems.push('LEDGER_POSTGRES_URL must be a PostgreSQL connection URL (postgres://user:password@host:port/database)');
+  }
+  const postgresPoolSize = integer(environment, 'LEDGER_POSTGRES_POOL_SIZE', 10, 1, 1000, problems);
+  const roles = rolesOf(environment, problems);
+  const leasePollMs = integer(environment, 'LEDGER_LEASE_POLL_MS', 1000, 10, 600000, problems);
   const logLevel = environment.LEDGER_LOG_LEVEL || 'log';
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     problems.push(`LEDGER_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
@@ -158,6 +209,11 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
     dataDir,
     storeKind: storeKind as StoreKind,
     eventStoreDbConnectionString: storeKind === 'eventstoredb' ? connectionString : null,
+    readModelsKind: readModelsKind as ReadModelsKind,
+    postgresUrl: readModelsKind === 'postgres' ? postgresUrl : null,
+    postgresPoolSize,
+    roles,
+    leasePollMs,
     logLevel: logLevel as LedgerConfig['logLevel'],
     readWaitMs,
     storePollMs,

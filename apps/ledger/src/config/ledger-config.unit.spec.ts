@@ -30,3 +30,34 @@ describe('ledger configuration: the event store', () => {
     ]);
   });
 });
+
+describe('ledger configuration: read models and roles', () => {
+  const problemsOf = (environment: Record<string, string>) => {
+    try {
+      loadLedgerConfig(environment);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    throw new Error('Expected a ConfigError');
+  };
+
+  it('keeps the read models in the local SQLite file and runs every role unless told otherwise', () => {
+    expect(loadLedgerConfig({}, '/srv')).toMatchObject({ readModelsKind: 'sqlite', postgresUrl: null, roles: ['api', 'projector', 'relay'], leasePollMs: 1000 });
+  });
+
+  it('puts them in PostgreSQL with LEDGER_READ_MODELS=postgres and its URL', () => {
+    const config = loadLedgerConfig({ LEDGER_READ_MODELS: 'postgres', LEDGER_POSTGRES_URL: 'postgres://ledger:secret@db:5432/ledger', LEDGER_POSTGRES_POOL_SIZE: '20' });
+    expect(config).toMatchObject({ readModelsKind: 'postgres', postgresUrl: 'postgres://ledger:secret@db:5432/ledger', postgresPoolSize: 20 });
+    expect(problemsOf({ LEDGER_READ_MODELS: 'postgres' })).toEqual([expect.stringContaining('LEDGER_POSTGRES_URL is required')]);
+    expect(problemsOf({ LEDGER_READ_MODELS: 'mysql' })).toEqual(['LEDGER_READ_MODELS must be one of sqlite, postgres, got "mysql"']);
+    expect(problemsOf({ LEDGER_READ_MODELS: 'postgres', LEDGER_POSTGRES_URL: 'db:5432' })).toEqual([expect.stringContaining('must be a PostgreSQL connection URL')]);
+  });
+
+  it('runs the roles LEDGER_ROLES lists, once each, and refuses an unknown one', () => {
+    expect(loadLedgerConfig({ LEDGER_ROLES: 'api' }).roles).toEqual(['api']);
+    expect(loadLedgerConfig({ LEDGER_ROLES: ' projector , relay,projector' }).roles).toEqual(['projector', 'relay']);
+    expect(loadLedgerConfig({ LEDGER_ROLES: 'all' }).roles).toEqual(['api', 'projector', 'relay']);
+    expect(problemsOf({ LEDGER_ROLES: 'api,worker' })).toEqual([expect.stringContaining('"worker" is not one')]);
+  });
+});

@@ -3,7 +3,9 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
 import type { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import { DomainError } from '#lib/shared/domain/domain-error.js';
-import { EVENT_STORE, PROJECTION_RUNNER } from '../ledger.tokens.js';
+import type { LedgerConfig } from '../config/ledger-config.js';
+import { EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, PROJECTOR, READ_MODEL_PROGRESS } from '../ledger.tokens.js';
+import type { Projector, ReadModelProgress } from '../roles/projector.js';
 import { Public } from './auth/roles.js';
 
 @ApiTags('health')
@@ -12,17 +14,26 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(PROJECTOR) private readonly projector: Projector,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Readiness: the store answers; projections run; how far they trail the log' })
+  @ApiOperation({
+    summary:
+      'Readiness: the store answers; this process\'s roles; whether it holds the projector lease; how far the read models trail the log',
+  })
   async health() {
     const headPosition = await this.store.headPosition();
-    const projections = { status: this.runner.status, position: this.runner.position, lagEvents: Math.max(0, headPosition - this.runner.position) };
-    if (this.runner.status === 'failed') {
+    const projecting = this.projector.active;
+    if (projecting && this.runner.status === 'failed') {
       throw new DomainError('HEALTH.PROJECTIONS_FAILED', `Projections stopped: ${this.runner.lastError?.message ?? 'unknown error'}`, 'unavailable');
     }
-    return { status: 'ok' as const, headPosition, projections };
+    const position = await this.progress.position();
+    // Projections run here ("running"), or in another process whose stored checkpoints this one reads ("elsewhere").
+    const projections = { status: projecting ? this.runner.status : 'elsewhere', position, lagEvents: Math.max(0, headPosition - position) };
+    return { status: 'ok' as const, roles: this.config.roles, projectorLease: this.projector.leaseState, headPosition, projections };
   }
 }

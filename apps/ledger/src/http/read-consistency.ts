@@ -1,18 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ProjectionRunner, ProjectionWaitTimeoutError } from '#lib/projections/projection-runner.js';
+import { ProjectionWaitTimeoutError } from '#lib/projections/projection-runner.js';
 import { DomainError, validationError } from '#lib/shared/domain/domain-error.js';
 import type { LedgerConfig } from '../config/ledger-config.js';
-import { LEDGER_CONFIG, PROJECTION_RUNNER } from '../ledger.tokens.js';
+import { LEDGER_CONFIG, READ_MODEL_PROGRESS } from '../ledger.tokens.js';
+import type { ReadModelProgress } from '../roles/projector.js';
 
 /**
  * Read models trail the log by the projection lag. A client that has just written passes the position its command
  * answered as `?waitForPosition=`, and the read waits on the projections' checkpoint (never on a timer) so it sees
- * its own write.
+ * its own write. In a process that does not project itself, that is the checkpoint the projector stores with its rows.
  */
 @Injectable()
 export class ReadConsistency {
   constructor(
-    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(READ_MODEL_PROGRESS) private readonly progress: ReadModelProgress,
     @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
   ) {}
 
@@ -24,7 +25,7 @@ export class ReadConsistency {
       ]);
     }
     try {
-      await this.runner.waitForPosition(Number(waitForPosition), { timeoutMs: this.config.readWaitMs });
+      await this.progress.waitForPosition(Number(waitForPosition), { timeoutMs: this.config.readWaitMs });
     } catch (error) {
       if (error instanceof ProjectionWaitTimeoutError) {
         throw new DomainError(
