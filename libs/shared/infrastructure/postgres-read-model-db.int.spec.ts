@@ -165,6 +165,46 @@ describeWithPostgres('PostgresReadModelDb', () => {
   });
 });
 
+describeWithPostgres('the projector lease on PostgreSQL', () => {
+  it('has one holder; the other cannot write; when the holder\'s session ends, the other takes it', async () => {
+    const database = await createTestDatabase('lease');
+    const first = await PostgresReadModelDb.open({ connectionString: database.url });
+    const second = await PostgresReadModelDb.open({ connectionString: database.url });
+    try {
+      const firstLease = first.projectorLease({ holder: 'first' });
+      const secondLease = second.projectorLease({ holder: 'second' });
+      expect(await firstLease.tryAcquire()).toBe(true);
+      expect(await secondLease.tryAcquire()).toBe(false);
+      expect(await second.leaseHolder()).toBe('first');
+      await first.transaction((transaction) => transaction.run('CREATE TABLE written (by TEXT)'));
+      expect(await failureOf(second.transaction((transaction) => transaction.run("INSERT INTO written VALUES ('second')")))).toMatch(/does not hold the projector lease/);
+
+      // The holder's session is ended from outside (as a killed process's is): the lease goes with it.
+      let lost = false;
+      firstLease.onLost(() => (lost = true));
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = 1280114690");
+      await admin.end();
+      for (let attempt = 0; attempt < 100 && !lost; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(lost).toBe(true);
+      expect(firstLease.held).toBe(false);
+      expect(await failureOf(first.transaction((transaction) => transaction.run("INSERT INTO written VALUES ('first')")))).toMatch(/projector lease/);
+
+      expect(await secondLease.tryAcquire()).toBe(true);
+      await second.transaction((transaction) => transaction.run("INSERT INTO written VALUES ('second')"));
+      expect(await first.read((reader) => reader.all('SELECT by FROM written'))).toEqual([{ by: 'second' }]);
+      expect(await firstLease.tryAcquire()).toBe(false);
+      await secondLease.release();
+      expect(await firstLease.tryAcquire()).toBe(true);
+    } finally {
+      await first.close();
+      await second.close();
+      await database.drop();
+    }
+  });
+});
+
 describeWithPostgres('read-model migrations', () => {
   const applied = async (url: string): Promise<{ version: number; name: string }[]> => {
     const client = new pg.Client({ connectionString: url });
