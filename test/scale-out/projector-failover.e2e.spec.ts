@@ -65,7 +65,7 @@ describeWithPostgres('two projector processes against one PostgreSQL database an
     });
   };
 
-  /** Backends holding the projector's advisory lock, with their process's application name. */
+  /** How many database sessions hold the projector's advisory lock. */
   const lockHolders = async (): Promise<number> => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -98,7 +98,7 @@ describeWithPostgres('two projector processes against one PostgreSQL database an
     const api = await start('api');
 
     // Exactly one projector holds the lease, and one session holds the lock.
-    let healths = await Promise.all([first.health(), second.health()]);
+    const healths = await Promise.all([first.health(), second.health()]);
     expect(healths.map((health) => health.projectorLease).sort()).toEqual(['held', 'standby']);
     expect(healths.every((health) => health.roles.join() === 'projector')).toBe(true);
     expect(await lockHolders()).toBe(1);
@@ -129,8 +129,7 @@ describeWithPostgres('two projector processes against one PostgreSQL database an
 
     // The standby takes the lease over within a few polls and catches up from the checkpoints.
     for (let attempt = 0; attempt < 100 && (await standby.health()).projectorLease !== 'held'; attempt++) await sleep(100);
-    healths = [await standby.health()];
-    expect(healths[0]).toMatchObject({ projectorLease: 'held', projections: { status: 'running' } });
+    expect(await standby.health()).toMatchObject({ projectorLease: 'held', projections: { status: 'running' } });
     expect(await lockHolders()).toBe(1);
 
     // The api process reads its own writes, at the position its last command answered.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadLedgerConfig, type LedgerConfig } from '../../ledger/src/config/ledger-config.js';
 import { verifyChain } from '#lib/event-store/embedded/verify-chain.js';
-import { rebuildReadModels } from './rebuild.js';
+import { ProjectorRunningError, rebuildReadModels } from './rebuild.js';
 import { seedDemo } from './seed-demo.js';
 import { mintLocalToken, TokenOptionsError } from './token.js';
 
@@ -15,13 +15,15 @@ Usage: npm run cli -- <command> [options]
 Commands:
   verify                 recompute the hash chain of the store file; names the first event that does not match
                          (the embedded store only: EventStoreDB checks its own chunks)
-  rebuild                drop the read models and rebuild them from position 0 (stop the service first)
+  rebuild                drop the read models and rebuild them from position 0 (stop the service, or its
+                         projector processes, first: it refuses while one holds the projector lease)
   seed-demo              append a small realistic org: payees in a hierarchy, quotas, a few thousand deals with splits
   token                  print a bearer token the service accepts (HS256: LEDGER_AUTH_SECRET or the data directory's secret)
 
 Options:
   --data-dir DIR         the data directory (default: LEDGER_DATA_DIR or ./.data, as the service)
                          The event store is the service's: LEDGER_STORE, LEDGER_EVENTSTOREDB_CONNECTION_STRING
+                         and so are the read models: LEDGER_READ_MODELS, LEDGER_POSTGRES_URL
   --payees N             seed-demo: number of payees (default 40)
   --deals N              seed-demo: number of deals (default 3000)
   --seed N               seed-demo: random seed (default 42); the same seed gives the same org
@@ -89,7 +91,14 @@ export async function runCli(argv: string[], environment: NodeJS.ProcessEnv = pr
       return 1;
     }
     case 'rebuild': {
-      const outcome = await rebuildReadModels(config);
+      let outcome;
+      try {
+        outcome = await rebuildReadModels(config);
+      } catch (error) {
+        if (!(error instanceof ProjectorRunningError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        return 3;
+      }
       process.stdout.write(`Rebuilt ${outcome.projections.join(', ')} from position 0 to ${outcome.headPosition} in ${outcome.elapsedMs} ms\n`);
       return 0;
     }

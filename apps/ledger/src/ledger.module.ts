@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -10,9 +9,6 @@ import type { PayoutDependencies } from '#lib/payouts/application/period-command
 import { PayoutReactions } from '#lib/payouts/application/payout-reactions.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { CheckpointFollower } from '#lib/projections/checkpoint-follower.js';
-import type { ProjectorLease } from '#lib/projections/projector-lease.js';
-import { PostgresReadModelDb } from '#lib/shared/infrastructure/postgres-read-model-db.js';
-import { SqliteProjectorLease } from '#lib/shared/infrastructure/sqlite-projector-lease.js';
 import type { LedgerConfig } from './config/ledger-config.js';
 import {
   CHECKPOINT_FOLLOWER,
@@ -30,7 +26,7 @@ import {
   type Clock,
 } from './ledger.tokens.js';
 import { openEventStore } from './open-event-store.js';
-import { openReadModels } from './open-read-models.js';
+import { openReadModels, projectorLeaseOf } from './open-read-models.js';
 import { Projector, ReadModelProgress } from './roles/projector.js';
 import { relayProviders } from './roles/relay.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
@@ -135,15 +131,6 @@ const useCases = [
 const payeeResolvers: PayeeResolvers = { deal: dealPayeeResolver, dispute: disputePayeeResolver };
 
 const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListTerritoryOverlays, ListAuditTrail, ...payoutQueries, ...ledgerQueries];
-
-/**
- * The projector lease of this process: an advisory lock on the PostgreSQL read-model database's writer session, or a
- * lock on a file beside the SQLite read models (docs/decisions/0066-projector-lease.md).
- */
-function projectorLeaseOf(config: LedgerConfig, readModels: ReadModelDb): ProjectorLease {
-  if (readModels instanceof PostgresReadModelDb) return readModels.projectorLease({ holder: `${hostname()}:${process.pid}` });
-  return new SqliteProjectorLease(join(config.dataDir, 'projector.lease'));
-}
 
 @Module({})
 export class LedgerModule {
