@@ -6,11 +6,12 @@ import { runDisputesBench } from './disputes.bench.js';
 import { runEventStoreBench } from './event-store.bench.js';
 import { runStatementsBench } from './statements.bench.js';
 import { runPayoutsBench } from './payouts.bench.js';
+import { runPostgresBench } from './postgres.bench.js';
 
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
- * `npm run bench -- event-store` (or `statements`, `disputes`, `payouts`) runs only the benchmarks with that key.
+ * `npm run bench -- event-store` (or `statements`, `disputes`, `payouts`, `postgres`) runs only the benchmarks with that key.
  */
 const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
   { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
@@ -28,6 +29,11 @@ const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFi
     key: 'payouts',
     name: 'payouts (close and approve a month of 10,000 payees x 100 credits end to end; trial balance over the whole ledger)',
     run: (dir) => runPayoutsBench({ dir }),
+  },
+  {
+    key: 'postgres',
+    name: 'read models in PostgreSQL (statements rebuild; statement reads over HTTP under 200 concurrent readers)',
+    run: (dir) => runPostgresBench({ dir }),
   },
 ];
 const selected = process.argv.slice(2);

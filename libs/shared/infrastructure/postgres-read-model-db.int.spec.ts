@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import type { TransactionOptions } from '#lib/projections/read-model.port.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../../../test/support/postgres/postgres-test-db.js';
 import { readModelMigrations } from './postgres-migrations.js';
 import { PostgresReadModelDb } from './postgres-read-model-db.js';
@@ -45,6 +46,10 @@ describeWithPostgres('PostgresReadModelDb', () => {
     db = await PostgresReadModelDb.open({ connectionString: database.url });
     await db.transaction(async (transaction) => {
       await transaction.run('CREATE TABLE items (id TEXT PRIMARY KEY, amount TEXT NOT NULL, position INTEGER NOT NULL, note TEXT) WITHOUT ROWID');
+      await transaction.runMany('INSERT INTO items (id, amount, position) VALUES (?, ?, ?)', [
+        ['a', '1.00', 1],
+        ['b', '2.00', 2],
+      ]);
     });
   });
   afterAll(async () => {
@@ -53,27 +58,58 @@ describeWithPostgres('PostgresReadModelDb', () => {
   });
 
   it('commits a transaction whole: runMany from arrays and generators, reads that see the writes before them', async () => {
+    await checkWrites('', {});
+  });
+
+  it('does the same with the writes sent behind the caller (a catch-up)', async () => {
+    await checkWrites('behind-', { writeBehind: true });
+  });
+
+  async function checkWrites(prefix: string, options: TransactionOptions): Promise<void> {
+    const table = `items_${prefix.replace('-', '')}x`;
+    await db.transaction((transaction) => transaction.run(`CREATE TABLE ${table} (id TEXT PRIMARY KEY, amount TEXT NOT NULL, position INTEGER NOT NULL)`));
     const seen = await db.transaction(async (transaction) => {
-      await transaction.runMany('INSERT INTO items (id, amount, position) VALUES (?, ?, ?)', [
+      await transaction.runMany(`INSERT INTO ${table} (id, amount, position) VALUES (?, ?, ?)`, [
         ['a', '1.00', 1],
         ['b', '2.00', 2],
       ]);
+      // Rows of one INSERT over many calls, one at a time and in thousands: a write-behind session gathers them.
+      for (let index = 0; index < 300; index++) await transaction.runMany(`INSERT INTO ${table} (id, amount, position) VALUES (?, ?, ?)`, [[`d${index}`, '0', index]]);
       function* rows() {
-        for (let index = 0; index < 1500; index++) yield [`c${String(index).padStart(4, '0')}`, `${index}.50`, 3_000_000_000 + index];
+        for (let index = 0; index < 5000; index++) yield [`c${String(index).padStart(4, '0')}`, `${index}.50`, 3_000_000_000 + index];
       }
-      await transaction.runMany('INSERT INTO items (id, amount, position) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET amount = excluded.amount', rows());
-      await transaction.runMany('INSERT INTO items (id, amount, position) VALUES (?, ?, ?)', []);
-      await transaction.run('UPDATE items SET amount = ? WHERE id = ?', ['1.50', 'a']);
-      return transaction.all('SELECT id, amount, position FROM items WHERE id IN (?, ?, ?) ORDER BY id', ['a', 'b', 'c1499']);
-    });
+      await transaction.runMany(`INSERT INTO ${table} (id, amount, position) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET amount = excluded.amount`, rows());
+      await transaction.runMany(`INSERT INTO ${table} (id, amount, position) VALUES (?, ?, ?)`, []);
+      await transaction.run(`UPDATE ${table} SET amount = ? WHERE id = ?`, ['1.50', 'a']);
+      return transaction.all(`SELECT id, amount, position FROM ${table} WHERE id IN (?, ?, ?) ORDER BY id`, ['a', 'b', 'c4999']);
+    }, options);
     // Positions beyond 32 bits come back as numbers, money as the decimal text it was written as.
     expect(seen).toEqual([
       { id: 'a', amount: '1.50', position: 1 },
       { id: 'b', amount: '2.00', position: 2 },
-      { id: 'c1499', amount: '1499.50', position: 3_000_001_499 },
+      { id: 'c4999', amount: '4999.50', position: 3_000_004_999 },
     ]);
-    expect(await db.read((reader) => reader.get('SELECT count(*) AS count, sum(position) > 0 AS positive FROM items'))).toEqual({ count: 1502, positive: 1 });
-  });
+    expect(await db.read((reader) => reader.get(`SELECT count(*) AS count, sum(position) > 0 AS positive FROM ${table}`))).toEqual({ count: 5302, positive: 1 });
+
+    // A failed write fails the transaction, at once or at its next read or commit, and nothing of it is kept.
+    expect(
+      await failureOf(
+        db.transaction(async (transaction) => {
+          await transaction.runMany(`INSERT INTO ${table} (id, amount, position) VALUES (?, ?, ?)`, [['e1', '1', 1], ['a', '1', 1]]);
+          await transaction.run(`UPDATE ${table} SET amount = '9' WHERE id = 'b'`);
+          await transaction.all(`SELECT id FROM ${table}`);
+        }, options),
+      ),
+    ).toMatch(/duplicate key/);
+    expect(
+      await failureOf(
+        db.transaction(async (transaction) => {
+          await transaction.runMany(`INSERT INTO ${table} (id, amount, position) VALUES (?, ?, ?)`, [['e2', '1', 1], ['b', '1', 1]]);
+        }, options),
+      ),
+    ).toMatch(/duplicate key/);
+    expect(await db.read((reader) => reader.all(`SELECT id, amount FROM ${table} WHERE id IN ('e1', 'e2', 'b')`))).toEqual([{ id: 'b', amount: '2.00' }]);
+  }
 
   it('gives runMany the row-by-row result when a key repeats: DO NOTHING keeps the first, DO UPDATE the last of the updated columns', async () => {
     await db.transaction(async (transaction) => {
@@ -94,6 +130,12 @@ describeWithPostgres('PostgresReadModelDb', () => {
       ]);
     });
     const rows = await db.read((reader) => reader.all("SELECT id, amount, position, note FROM items WHERE id LIKE 'k%' ORDER BY id"));
+    // The same rows sent behind the caller, gathered over calls, give the same result.
+    await db.transaction(async (transaction) => {
+      await transaction.runMany('INSERT INTO items (id, amount, position, note) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [['m1', '1', 10, 'first']]);
+      await transaction.runMany('INSERT INTO items (id, amount, position, note) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [['m1', '9', 12, 'second']]);
+    }, { writeBehind: true });
+    expect(await db.read((reader) => reader.all("SELECT note FROM items WHERE id = 'm1'"))).toEqual([{ note: 'first' }]);
     expect(rows).toEqual([
       { id: 'k1', amount: '1', position: 10, note: 'first' },
       { id: 'k2', amount: '5', position: 11, note: 'only' },

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { ProjectorLeaseLostError, type ProjectorLease } from '#lib/projections/projector-lease.js';
-import type { ReadModelDb, ReadModelReader, ReadModelTransaction, SqlParameter } from '#lib/projections/read-model.port.js';
+import type { ReadModelDb, ReadModelReader, ReadModelTransaction, SqlParameter, TransactionOptions } from '#lib/projections/read-model.port.js';
 import { migrate, readModelMigrations, type Migration, type MigrationResult } from './postgres-migrations.js';
-import { mergeRowsByKey, multiRowInsertOf, multiRowText, toPostgres } from './postgres-sql.js';
+import { mergeRowsByKey, multiRowInsertOf, multiRowText, toPostgres, type MultiRowInsert } from './postgres-sql.js';
 
 export interface PostgresReadModelDbOptions {
   /** postgres://user:password@host:port/database */
@@ -71,33 +71,139 @@ async function query<Row>(client: pg.ClientBase, sql: string, parameters: readon
   return result.rows as Row[];
 }
 
-/** One session's statements; refuses use once its transaction has ended, so a stray await cannot run outside it. */
+/** Rows of one multi-row INSERT text waiting to be sent together (write-behind transactions). */
+interface BufferedInsert {
+  sql: string;
+  insert: MultiRowInsert;
+  rows: (readonly SqlParameter[])[];
+}
+
+/** Rows buffered for one statement before they are sent anyway. */
+const BUFFERED_ROWS_LIMIT = 4 * MAX_ROWS_PER_INSERT;
+
+/**
+ * One session's statements; refuses use once its transaction has ended, so a stray await cannot run outside it.
+ *
+ * Write-behind (a catch-up): writes are handed to the connection without waiting for their answers (the driver sends
+ * them in order, and a read waits behind them), and consecutive runMany rows of one INSERT text are gathered into
+ * multi-row statements across calls. The first failed write is kept and rethrown by the next read or the commit.
+ */
 class PostgresSession implements ReadModelTransaction {
   private open = true;
-  constructor(private readonly client: pg.ClientBase) {}
+  private buffered: BufferedInsert | null = null;
+  /** The statements handed to the connection, one after the other (the driver takes one query at a time). */
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly behind = false,
+  ) {}
 
   end(): void {
     this.open = false;
   }
 
+  /** Sends what is buffered and waits for every write; rethrows the first that failed. */
+  async settle(): Promise<void> {
+    this.flushBuffer();
+    await this.tail;
+    if (this.failure !== null) throw this.failure.error;
+  }
+
   async run(sql: string, parameters: readonly SqlParameter[] = []): Promise<void> {
     this.assertOpen();
-    await query(this.client, sql, parameters);
+    this.flushBuffer();
+    const sending = this.next(() => query(this.client, sql, parameters));
+    if (this.behind) this.write(sending);
+    else await sending;
   }
 
   async runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<void> {
     this.assertOpen();
-    const all = Array.isArray(rows) ? (rows as readonly (readonly SqlParameter[])[]) : [...rows];
-    if (all.length === 0) return;
-    const insert = all.length > 1 ? multiRowInsertOf(sql) : null;
-    if (insert === null) {
-      for (const row of all) await query(this.client, sql, row);
+    const insert = multiRowInsertOf(sql);
+    if (this.behind && insert !== null) {
+      if (this.buffered?.sql !== sql) {
+        this.flushBuffer();
+        this.buffered = { sql, insert, rows: [] };
+      }
+      const buffered = this.buffered!;
+      for (const row of rows) {
+        buffered.rows.push(row);
+        if (buffered.rows.length >= BUFFERED_ROWS_LIMIT) this.flushBuffer(buffered.rows.length);
+      }
       return;
     }
-    // One multi-row INSERT per chunk (a round trip per chunk, not per row), chunks of power-of-two sizes so that
-    // a handful of prepared texts serve every batch.
-    const merged = mergeRowsByKey(insert, all);
+    this.flushBuffer();
+    const all = Array.isArray(rows) ? (rows as readonly (readonly SqlParameter[])[]) : [...rows];
+    if (all.length === 0) return;
+    if (insert === null || all.length === 1) {
+      for (const row of all) {
+        const sending = this.next(() => query(this.client, sql, row));
+        if (this.behind) this.write(sending);
+        else await sending;
+      }
+      return;
+    }
+    const sending = this.sendMultiRow(insert, sql, all);
+    if (this.behind) this.write(sending);
+    else await sending;
+  }
+
+  async get<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row | undefined> {
+    return (await this.all<Row>(sql, parameters))[0];
+  }
+
+  async all<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row[]> {
+    this.assertOpen();
+    if (!this.behind) return this.next(() => query<Row>(this.client, sql, parameters));
+    this.flushBuffer();
+    try {
+      const rows = await this.next(() => query<Row>(this.client, sql, parameters));
+      if (this.failure !== null) throw this.failure.error;
+      return rows;
+    } catch (error) {
+      // A read after a failed write fails with the transaction aborted: the write's error says why.
+      throw this.failure?.error ?? error;
+    }
+  }
+
+  /** Runs `statement` once every statement handed over before it has been answered. */
+  private next<Result>(statement: () => Promise<Result>): Promise<Result> {
+    const result = this.tail.then(statement);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** A write nobody waits for: its failure is kept for the next read or the commit. */
+  private write(sending: Promise<unknown>): void {
+    sending.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+  }
+
+  /** Sends buffered rows (all, or the first `count`) as multi-row INSERTs. */
+  private flushBuffer(count?: number): void {
+    const buffered = this.buffered;
+    if (buffered === null || buffered.rows.length === 0) return;
+    const rows = count === undefined ? buffered.rows : buffered.rows.slice(0, count);
+    buffered.rows = count === undefined ? [] : buffered.rows.slice(count);
+    if (count === undefined) this.buffered = null;
+    this.write(this.sendMultiRow(buffered.insert, buffered.sql, rows));
+  }
+
+  /**
+   * One multi-row INSERT per chunk (a round trip per chunk, not per row), of power-of-two sizes so that a handful of
+   * prepared texts serve every batch. Queued on the connection in order, whether or not the caller waits.
+   */
+  private sendMultiRow(insert: MultiRowInsert, sql: string, rows: readonly (readonly SqlParameter[])[]): Promise<unknown> {
+    const merged = mergeRowsByKey(insert, rows);
     const widest = Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / insert.width));
+    let sent: Promise<unknown> = Promise.resolve();
+    let firstFailure: { error: unknown } | null = null;
     let start = 0;
     while (start < merged.length) {
       let chunk = 1;
@@ -105,23 +211,19 @@ class PostgresSession implements ReadModelTransaction {
       const values: SqlParameter[] = [];
       for (let index = start; index < start + chunk; index++) {
         const row = merged[index];
-        if (row.length !== insert.width) throw new Error(`A row of ${row.length} parameters for a statement of ${insert.width}: ${sql}`);
+        if (row.length !== insert.width) return Promise.reject(new Error(`A row of ${row.length} parameters for a statement of ${insert.width}: ${sql}`));
         for (const value of row) values.push(value);
       }
       const text = multiRowText(insert, chunk);
-      await this.client.query({ name: statementNameOf(text), text, values });
+      sent = this.next(() => this.client.query({ name: statementNameOf(text), text, values })).catch((error: unknown) => {
+        // The chunks after a failed one fail too (the transaction is aborted): the first failure says why.
+        firstFailure ??= { error };
+      });
       start += chunk;
     }
-  }
-
-  async get<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row | undefined> {
-    this.assertOpen();
-    return (await query<Row>(this.client, sql, parameters))[0];
-  }
-
-  async all<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row[]> {
-    this.assertOpen();
-    return query<Row>(this.client, sql, parameters);
+    return sent.then(() => {
+      if (firstFailure !== null) throw firstFailure.error;
+    });
   }
 
   private assertOpen(): void {
@@ -188,15 +290,20 @@ export class PostgresReadModelDb implements ReadModelDb {
     this.pool.on('error', () => undefined);
   }
 
-  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>): Promise<Result> {
+  /**
+   * With `writeBehind` (a catch-up) the writes go out without waiting for each answer and consecutive rows of one
+   * INSERT are sent together; a failed write fails the transaction at its next read or its commit.
+   */
+  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>, options: TransactionOptions = {}): Promise<Result> {
     return this.writes.run(async () => {
       this.assertOpen();
       if (this.lease !== null && !this.lease.held) throw new ProjectorLeaseLostError();
       const client = await this.writerSession(this.lease !== null);
-      const session = new PostgresSession(client);
+      const session = new PostgresSession(client, options.writeBehind === true);
       await client.query('BEGIN');
       try {
         const result = await work(session);
+        await session.settle();
         session.end();
         await client.query('COMMIT');
         return result;

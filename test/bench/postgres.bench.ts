@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import pg from 'pg';
+import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
+import { ProjectionRunner } from '#lib/projections/projection-runner.js';
+import { PostgresReadModelDb } from '#lib/shared/infrastructure/postgres-read-model-db.js';
+import { createStatementsProjection } from '#lib/statements/application/statements.projection.js';
+import { loadLedgerConfig } from '../../apps/ledger/src/config/ledger-config.js';
+import { createLedgerApp } from '../../apps/ledger/src/ledger.app.js';
+import { PROJECTION_RUNNER } from '../../apps/ledger/src/ledger.tokens.js';
+import { mintToken } from '../../apps/ledger/src/http/auth/bearer-tokens.js';
+import type * as PostgresProcess from '../support/postgres/postgres-process.mjs';
+import { atLeast, percentile, type BenchFigure } from './bench-types.js';
+import { writeStatementsLog } from './statements.bench.js';
+
+export interface PostgresBenchOptions {
+  /** Folder for the event store file and the service's data. */
+  dir: string;
+  payees?: number;
+  /** Default 90,000 deals (about 200,000 events), the statements bench's log. */
+  deals?: number;
+  /** Concurrent statement readers. Default 200. */
+  readers?: number;
+  /** Timed statement reads per reader. Default 25. */
+  readsPerReader?: number;
+  /** Pause of each reader between two reads, ms. Default 250 (a person paging through statements reads far slower). */
+  thinkMs?: number;
+}
+
+/**
+ * The read models in PostgreSQL, on a server started for the run (the test setup's, test/support/postgres) or the
+ * one LEDGER_BENCH_POSTGRES_URL names:
+ * 1. Rebuild of the statements read model from the statements bench's log (about 200,000 events by default) into
+ *    PostgreSQL. Target: 20,000 events/s.
+ * 2. The whole service over those read models (all its projections caught up), and GET /payees/{id}/statements/{period}
+ *    over HTTP with an analyst's bearer token from `readers` concurrent readers on keep-alive connections, each pausing
+ *    `thinkMs` between reads. Target: p99 <= 20 ms. The same readers without a pause (saturation: latency is then
+ *    concurrency / throughput) are reported besides, without a target.
+ * The readers run on a worker thread of this process; service, database server and client share the machine.
+ *   npm run bench -- postgres
+ */
+export async function runPostgresBench(options: PostgresBenchOptions): Promise<BenchFigure[]> {
+  const payees = options.payees ?? 1_000;
+  const deals = options.deals ?? 90_000;
+  const readers = options.readers ?? 200;
+  const readsPerReader = options.readsPerReader ?? 25;
+  const thinkMs = options.thinkMs ?? 250;
+  const figures: BenchFigure[] = [];
+  const server = await postgresServer();
+  const databaseUrl = await createDatabase(server.url, `ledger_bench_${randomBytes(4).toString('hex')}`);
+  try {
+    const store = SqliteEventStore.open({ path: join(options.dir, 'events.sqlite') });
+    let events: number;
+    try {
+      events = await writeStatementsLog(store, payees, deals);
+      const db = await PostgresReadModelDb.open({ connectionString: databaseUrl });
+      try {
+        const runner = new ProjectionRunner(store, db, [createStatementsProjection()]);
+        const cpuAtStart = process.cpuUsage();
+        const started = performance.now();
+        await runner.rebuild();
+        const seconds = (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpuAtStart);
+        figures.push(
+          atLeast(
+            `rebuild the statements read model into PostgreSQL from ${events} events (${seconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU of this process)`,
+            Math.round(events / seconds),
+            'events/s',
+            20_000,
+          ),
+        );
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await store.close();
+    }
+
+    const secret = randomBytes(32).toString('base64url');
+    const config = loadLedgerConfig({
+      LEDGER_DATA_DIR: options.dir,
+      LEDGER_LOG_LEVEL: 'error',
+      LEDGER_AUTH_SECRET: secret,
+      LEDGER_READ_MODELS: 'postgres',
+      LEDGER_POSTGRES_URL: databaseUrl,
+      LEDGER_POSTGRES_POOL_SIZE: '16',
+      LEDGER_DISPUTE_PROCESS_MS: '3600000',
+    });
+    const catchUpStarted = performance.now();
+    const app = await createLedgerApp(config);
+    await app.listen(0, '127.0.0.1');
+    try {
+      await app.get<ProjectionRunner>(PROJECTION_RUNNER).caughtUp({ timeoutMs: 600_000 });
+      const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
+      figures.push({ name: `service start: the other projections catch up from 0 into PostgreSQL (${events} events)`, value: Math.round(catchUpSeconds * 10) / 10, unit: 's' });
+      const port = (app.getHttpServer().address() as AddressInfo).port;
+      const token = await mintToken(config.auth, secret, { subject: 'bench-analyst', role: 'analyst', ttlSeconds: 3600 });
+      const paths = Array.from({ length: 4_000 }, (_, index) => `/payees/p${(index * 7919) % payees}/statements/2026-${String(1 + (index % 12)).padStart(2, '0')}`);
+      // Warm-up: routes, prepared statements, the JIT, the pool's connections.
+      await runReaders({ port, token, paths, readers, readsPerReader: 3, thinkMs: 0 });
+
+      const loadBefore = loadavg()[0];
+      const paced = await runReaders({ port, token, paths, readers, readsPerReader, thinkMs });
+      figures.push({
+        ...atMost(
+          `GET a statement over HTTP, p99, ${readers} concurrent readers pausing ${thinkMs} ms (${paced.latencies.length} reads, ${Math.round(paced.rate)} reads/s, p50 ${percentile(paced.latencies, 50).toFixed(1)} ms; load ${loadBefore.toFixed(2)})`,
+          percentile(paced.latencies, 99),
+          'ms',
+          20,
+        ),
+      });
+      const saturated = await runReaders({ port, token, paths, readers, readsPerReader: 10, thinkMs: 0 });
+      figures.push({
+        name: `GET a statement over HTTP, p99, ${readers} concurrent readers without a pause (saturation: ${Math.round(saturated.rate)} reads/s, p50 ${percentile(saturated.latencies, 50).toFixed(1)} ms)`,
+        value: Math.round(percentile(saturated.latencies, 99) * 100) / 100,
+        unit: 'ms',
+      });
+    } finally {
+      await app.close();
+    }
+    return figures;
+  } finally {
+    await dropDatabase(server.url, databaseUrl);
+    await server.stop();
+  }
+}
+
+const atMost = (name: string, value: number, unit: string, maximum: number): BenchFigure => ({ name, value: Math.round(value * 100) / 100, unit, target: `<= ${maximum}`, pass: value <= maximum });
+
+/** LEDGER_BENCH_POSTGRES_URL, else a throw-away server started as the test setup starts one. */
+async function postgresServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const given = process.env.LEDGER_BENCH_POSTGRES_URL;
+  if (given) return { url: given, stop: async () => undefined };
+  // The test support module is plain JavaScript outside the build: loaded from the repository, not from dist/.
+  const modulePath = join(fileURLToPath(new URL('../../../', import.meta.url)), 'test/support/postgres/postgres-process.mjs');
+  const postgres = (await import(modulePath)) as typeof PostgresProcess;
+  const server = await postgres.startPostgresServer({ settings: { shared_buffers: '256MB' } });
+  return { url: server.url, stop: () => server.stop() };
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(adminUrl: string, databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+interface ReadersData {
+  kind: 'postgres-bench-readers';
+  port: number;
+  token: string;
+  paths: string[];
+  readers: number;
+  readsPerReader: number;
+  thinkMs: number;
+}
+
+/** Runs the readers on a worker thread: latencies of every read, and reads per second over the run. */
+function runReaders(data: Omit<ReadersData, 'kind'>): Promise<{ latencies: number[]; rate: number }> {
+  const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--input-type') && flag !== '-e' && flag !== '--eval');
+  const worker = new Worker(fileURLToPath(import.meta.url), { execArgv, workerData: { kind: 'postgres-bench-readers', ...data } satisfies ReadersData });
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { latencies?: number[]; rate?: number; error?: string }) => {
+      void worker.terminate();
+      if (message.error !== undefined) reject(new Error(message.error));
+      else resolve({ latencies: message.latencies ?? [], rate: message.rate ?? 0 });
+    });
+  });
+}
+
+async function readers(data: ReadersData): Promise<{ latencies: number[]; rate: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: data.readers });
+  const get = (path: string) =>
+    new Promise<void>((resolve, reject) => {
+      const outgoing = httpRequest({ host: '127.0.0.1', port: data.port, path, agent, headers: { authorization: `Bearer ${data.token}` } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          if (response.statusCode !== 200) reject(new Error(`GET ${path} answered ${response.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`));
+          else resolve();
+        });
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: data.readers }, async (_, reader) => {
+      // Readers start spread over one pause, as people do, not in lockstep.
+      if (data.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, (reader * data.thinkMs) / data.readers));
+      for (let read = 0; read < data.readsPerReader; read++) {
+        const path = data.paths[(reader * data.readsPerReader + read) % data.paths.length];
+        const readStarted = performance.now();
+        await get(path);
+        latencies.push(performance.now() - readStarted);
+        if (data.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, data.thinkMs));
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { latencies, rate: latencies.length / seconds };
+}
+
+if (!isMainThread && (workerData as { kind?: string } | null)?.kind === 'postgres-bench-readers') {
+  readers(workerData as ReadersData).then(
+    (result) => parentPort!.postMessage(result),
+    (error: unknown) => parentPort!.postMessage({ error: error instanceof Error ? error.message : String(error) }),
+  );
+} else if (isMainThread && process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(process.argv[2] ?? tmpdir(), 'postgres-bench-'));
+  console.log(`${cpus().length} cores, load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  try {
+    for (const figure of await runPostgresBench({ dir })) {
+      console.log(`${figure.name}: ${figure.value.toLocaleString('en-US')} ${figure.unit}${figure.target ? ` (target ${figure.target}: ${figure.pass ? 'ok' : 'MISSED'})` : ''}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
