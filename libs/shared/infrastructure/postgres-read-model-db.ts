@@ -94,6 +94,8 @@ class PostgresSession implements ReadModelTransaction {
   /** The statements handed to the connection, one after the other (the driver takes one query at a time). */
   private tail: Promise<unknown> = Promise.resolve();
   private failure: { error: unknown } | null = null;
+  /** Writes nobody waited for, settled once their failure (if any) is recorded. */
+  private unawaited: Promise<void>[] = [];
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -107,8 +109,16 @@ class PostgresSession implements ReadModelTransaction {
   /** Sends what is buffered and waits for every write; rethrows the first that failed. */
   async settle(): Promise<void> {
     this.flushBuffer();
-    await this.tail;
+    await this.writesSettled();
     if (this.failure !== null) throw this.failure.error;
+  }
+
+  private async writesSettled(): Promise<void> {
+    while (this.unawaited.length > 0) {
+      const writes = this.unawaited;
+      this.unawaited = [];
+      await Promise.all(writes);
+    }
   }
 
   async run(sql: string, parameters: readonly SqlParameter[] = []): Promise<void> {
@@ -158,14 +168,17 @@ class PostgresSession implements ReadModelTransaction {
     this.assertOpen();
     if (!this.behind) return this.next(() => query<Row>(this.client, sql, parameters));
     this.flushBuffer();
+    let rows: Row[];
     try {
-      const rows = await this.next(() => query<Row>(this.client, sql, parameters));
-      if (this.failure !== null) throw this.failure.error;
-      return rows;
+      rows = await this.next(() => query<Row>(this.client, sql, parameters));
     } catch (error) {
       // A read after a failed write fails with the transaction aborted: the write's error says why.
+      await this.writesSettled();
       throw this.failure?.error ?? error;
     }
+    await this.writesSettled();
+    if (this.failure !== null) throw this.failure.error;
+    return rows;
   }
 
   /** Runs `statement` once every statement handed over before it has been answered. */
@@ -180,9 +193,14 @@ class PostgresSession implements ReadModelTransaction {
 
   /** A write nobody waits for: its failure is kept for the next read or the commit. */
   private write(sending: Promise<unknown>): void {
-    sending.catch((error: unknown) => {
-      this.failure ??= { error };
-    });
+    this.unawaited.push(
+      sending.then(
+        () => undefined,
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      ),
+    );
   }
 
   /** Sends buffered rows (all, or the first `count`) as multi-row INSERTs. */
@@ -305,7 +323,9 @@ export class PostgresReadModelDb implements ReadModelDb {
         const result = await work(session);
         await session.settle();
         session.end();
-        await client.query('COMMIT');
+        const commit = await client.query('COMMIT');
+        // PostgreSQL answers COMMIT of a transaction a failed statement aborted with ROLLBACK, not an error.
+        if (commit.command === 'ROLLBACK') throw new Error('The read-model transaction was rolled back: one of its statements failed');
         return result;
       } catch (error) {
         session.end();
