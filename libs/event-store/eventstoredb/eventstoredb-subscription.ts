@@ -165,8 +165,10 @@ export class EventStoreDbSubscription implements Subscription, AsyncIterator<Rec
   private passCheckpoints(call: ServerCall): void {
     while (call.checkpoints.length > 0 && call.checkpoints[0].takenBefore <= call.taken) {
       const { position } = call.checkpoints.shift() as { position: number };
-      if (position > this.through) {
-        this.through = position;
+      // Everything before the checkpoint was looked at; an event at the checkpoint's own position may still be on its
+      // way (the client can call back before that event is in the stream's buffer): it must not be passed over.
+      if (position - 1 > this.through) {
+        this.through = position - 1;
         this.throughIsEvent = false;
       }
     }
