@@ -7,7 +7,8 @@ import { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
-import { EVENT_STORE, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
+import { EVENT_STORE, KAFKA_INTEGRATION, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
+import { KafkaIntegration } from './kafka/kafka-integration.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
@@ -44,13 +45,16 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(READ_MODEL_DB) private readonly readModels: ReadModelDb,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
+    @Inject(KAFKA_INTEGRATION) private readonly kafka: KafkaIntegration | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runner.start();
+    await this.kafka?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.kafka?.stop();
     await this.runner.stop();
     await this.store.close();
     await this.readModels.close();
@@ -98,6 +102,11 @@ export class LedgerModule {
             new ProjectionRunner(store, readModels, createLedgerProjections(), {
               onError: (error) => logger.error(`Projections stopped: ${error.message}`, error.stack),
             }),
+        },
+        {
+          provide: KAFKA_INTEGRATION,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore): KafkaIntegration | null => (config.kafka === null ? null : new KafkaIntegration(config.kafka, store, config.dataDir)),
         },
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
         IdempotencyInterceptor,
