@@ -6,7 +6,7 @@ export interface KafkaClientOptions {
   brokers: readonly string[];
   clientId: string;
   /** Where kafkajs's own log lines go; default nowhere (the relay and consumers report what matters themselves). */
-  log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string) => void;
+  log?: (level: 'warn' | 'info' | 'debug', message: string) => void;
   /** Most time one connection attempt may take, ms. Default 3000. */
   connectionTimeoutMs?: number;
 }
@@ -27,7 +27,9 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     logLevel: log === undefined ? logLevel.NOTHING : logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       if (log === undefined) return;
-      const level = entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : entry.level === logLevel.INFO ? 'info' : 'debug';
+      // kafkajs reports every failed connection attempt as an error; while a broker is away those are expected, and
+      // the relay and consumers report the outage themselves. So its errors are warnings here, its warnings debug.
+      const level = entry.level === logLevel.ERROR ? 'warn' : entry.level === logLevel.WARN ? 'debug' : entry.level === logLevel.INFO ? 'info' : 'debug';
       log(level, `kafkajs ${entry.namespace}: ${entry.log.message}`);
     },
   });

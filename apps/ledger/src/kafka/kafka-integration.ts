@@ -38,7 +38,7 @@ export class KafkaIntegration {
     const kafka = createKafkaClient({
       brokers: config.brokers,
       clientId: config.clientId,
-      log: (level, message) => (level === 'error' ? this.logger.error(message) : level === 'warn' ? this.logger.warn(message) : this.logger.debug(message)),
+      log: (level, message) => (level === 'warn' ? this.logger.warn(message) : this.logger.debug(message)),
     });
     const clock = () => new Date();
     const { topics } = config;
