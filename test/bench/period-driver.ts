@@ -25,9 +25,12 @@ export class PeriodDriver {
 
   /** Opens the period and closes it with the given frozen statements (prepared by `preparedBy`). */
   async openAndClose(statements: FrozenStatementRecord[], context: CommandContext, preparedBy = 'analyst-1'): Promise<CommandOutcome<PeriodState>> {
-    const month = this.periodId;
-    await this.send({ type: 'OpenPeriod', data: { calendarId: this.calendarId, periodId: month, startsOn: `${month}-01`, endsOn: `${month}-28`, openedBy: preparedBy } }, context);
-    return this.send({ type: 'ClosePeriod', data: { preparedBy, statements } }, context);
+    // A period id starts with its month (2026-03, or 2026-03-b for a second calendar's period in a benchmark).
+    const month = this.periodId.slice(0, 7);
+    // Two commands: each gets its own idempotency key (the same key would make the second a replay of the first).
+    const keyed = (step: string): CommandContext => ({ ...context, commandId: context.commandId === null ? null : `${context.commandId}:${step}` });
+    await this.send({ type: 'OpenPeriod', data: { calendarId: this.calendarId, periodId: this.periodId, startsOn: `${month}-01`, endsOn: `${month}-28`, openedBy: preparedBy } }, keyed('open'));
+    return this.send({ type: 'ClosePeriod', data: { preparedBy, statements } }, keyed('close'));
   }
 
   approve(payeeIds: string[] | undefined, context: CommandContext, approvedBy = 'finance-1'): Promise<CommandOutcome<PeriodState>> {

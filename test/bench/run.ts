@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import type { BenchFigure } from './bench-types.js';
 import { runEventStoreBench } from './event-store.bench.js';
 import { runStatementsBench } from './statements.bench.js';
+import { runKafkaBench } from './kafka.bench.js';
 
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
- * `npm run bench -- event-store` (or `statements`) runs only the benchmarks with that key.
+ * `npm run bench -- event-store` (or `statements`, `kafka`) runs only the benchmarks with that key. `kafka` needs a broker
+ * (KAFKA_BROKERS, e.g. from deploy/kafka/kafka.sh start).
  */
 const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
   { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
@@ -16,6 +18,11 @@ const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFi
     key: 'statements',
     name: 'statements read model (full recompute, rebuild from the log, explain / as-of / estimate latency)',
     run: (dir) => runStatementsBench({ dir }),
+  },
+  {
+    key: 'kafka',
+    name: 'Kafka relay (catch-up throughput; approval acknowledged -> readable by a consumer) against KAFKA_BROKERS',
+    run: (dir) => runKafkaBench({ dir }),
   },
 ];
 const selected = process.argv.slice(2);

@@ -39,8 +39,6 @@ function headersOf(event: RecordedEvent, eventId: string, eventType: string, sch
     'event-type': eventType,
     schema,
     'correlation-id': event.metadata.correlationId,
-    'content-type': 'application/x-protobuf',
-    'ledger-position': String(event.position),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent, Subscription } from '#lib/event-store/event-store.port.js';
-import { periodDecider, type PeriodEvent, type PeriodState } from '#lib/payouts/domain/period.decider.js';
+import type { PeriodEvent } from '#lib/payouts/domain/period.decider.js';
 import { AttainmentFeed, ATTAINMENT_FEED_EVENT_TYPES, type AttainmentFeedEvent, type AttainmentRow } from '../domain/attainment-feed.js';
-import { payoutChangesOf } from '../domain/payout-feed.js';
+import { advancePayoutFeedPeriod, emptyPayoutFeedPeriod, payoutChangesOf, type PayoutFeedPeriod } from '../domain/payout-feed.js';
 import { encodeAttainmentChange, encodePayoutChange } from './feed-encoding.js';
 import type { FeedMessage, FeedPublisher, FeedTopics } from './feed-message.js';
 
@@ -83,8 +83,8 @@ export class OutboundRelay {
   private run: { stopRequested: boolean; subscription: Subscription | null; wake: (() => void) | null } | null = null;
   private loop: Promise<void> | null = null;
   private feed = new AttainmentFeed();
-  private readonly periods = new Map<string, { revision: number; state: PeriodState }>();
-  private waiters: { position: number; resolve: () => void }[] = [];
+  private readonly periods = new Map<string, { revision: number; period: PayoutFeedPeriod }>();
+  private waiters: { position: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private messagesPublishedCount = 0;
 
   constructor(
@@ -146,10 +146,14 @@ export class OutboundRelay {
     if (this.state !== 'failed') this.state = 'stopped';
   }
 
-  /** Resolves once the checkpoint has reached `position` (every event up to it is acknowledged by the broker). */
+  /**
+   * Resolves once the checkpoint has reached `position` (every event up to it is acknowledged by the broker); rejects
+   * if the relay fails for good first.
+   */
   waitForPosition(position: number): Promise<void> {
     if (this.checkpoint >= position) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ position, resolve }));
+    if (this.state === 'failed') return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
   }
 
   private async consume(run: NonNullable<OutboundRelay['run']>): Promise<void> {
@@ -191,6 +195,9 @@ export class OutboundRelay {
       this.failure = error;
       this.state = 'failed';
       await run.subscription?.stop();
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const waiter of waiters) waiter.reject(error);
       this.options.onFailed?.(error);
     }
   }
@@ -227,9 +234,10 @@ export class OutboundRelay {
     const messages: FeedMessage[] = [];
     for (const event of batch) {
       if (event.streamId.startsWith(PERIOD_STREAM_PREFIX) && PERIOD_EVENT_TYPES.has(event.type)) {
-        const before = await this.periodStateBefore(event);
-        for (const change of payoutChangesOf(event as unknown as PeriodEvent, before)) messages.push(encodePayoutChange(event, change, this.options.topics.payouts));
-        this.rememberPeriod(event.streamId, event.revision, periodDecider.evolve(before, event as unknown as PeriodEvent));
+        const period = await this.periodBefore(event);
+        for (const change of payoutChangesOf(event as unknown as PeriodEvent, period)) messages.push(encodePayoutChange(event, change, this.options.topics.payouts));
+        advancePayoutFeedPeriod(period, event as unknown as PeriodEvent);
+        this.rememberPeriod(event.streamId, event.revision, period);
       } else if (ATTAINMENT_TYPES.has(event.type)) {
         for (const change of this.feed.apply(event as unknown as AttainmentFeedEvent)) messages.push(encodeAttainmentChange(event, change, this.options.topics.attainment));
       }
@@ -238,20 +246,20 @@ export class OutboundRelay {
   }
 
   /** The period as it stood just before the event: from the cache when it holds the previous revision, else read. */
-  private async periodStateBefore(event: RecordedEvent): Promise<PeriodState> {
+  private async periodBefore(event: RecordedEvent): Promise<PayoutFeedPeriod> {
     const cached = this.periods.get(event.streamId);
-    if (cached !== undefined && cached.revision === event.revision - 1) return cached.state;
-    let state = periodDecider.initialState();
+    if (cached !== undefined && cached.revision === event.revision - 1) return cached.period;
+    const period = emptyPayoutFeedPeriod();
     if (event.revision > 0) {
       const earlier = await this.store.readStream(event.streamId, { maxCount: event.revision });
-      for (const recorded of earlier) state = periodDecider.evolve(state, recorded as unknown as PeriodEvent);
+      for (const recorded of earlier) if (PERIOD_EVENT_TYPES.has(recorded.type)) advancePayoutFeedPeriod(period, recorded as unknown as PeriodEvent);
     }
-    return state;
+    return period;
   }
 
-  private rememberPeriod(streamId: string, revision: number, state: PeriodState): void {
+  private rememberPeriod(streamId: string, revision: number, period: PayoutFeedPeriod): void {
     this.periods.delete(streamId);
-    this.periods.set(streamId, { revision, state });
+    this.periods.set(streamId, { revision, period });
     if (this.periods.size > PERIOD_CACHE_LIMIT) this.periods.delete(this.periods.keys().next().value as string);
   }
 

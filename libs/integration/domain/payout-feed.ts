@@ -1,5 +1,5 @@
 import { assertNever } from '#lib/shared/domain/decider.js';
-import type { PeriodEvent, PeriodState, PostedLine } from '#lib/payouts/domain/period.decider.js';
+import type { PeriodEvent, PostedLine } from '#lib/payouts/domain/period.decider.js';
 
 /**
  * What payroll hears about payouts: each period event that changes what a payee is to be paid, as one change per
@@ -10,9 +10,48 @@ import type { PeriodEvent, PeriodState, PostedLine } from '#lib/payouts/domain/p
  * - LinesPosted: one `adjusted` for the payee: adjustment or clawback lines that change the payee's next payout.
  * - PeriodReopened: one `approval_voided` per payout that was approved and not yet paid (a period with a paid payout
  *   cannot reopen): payroll must not pay it. The event does not list them: they come from the period as it stood
- *   before the reopen, which is why the caller passes that state.
+ *   before the reopen, which is why the caller passes what the feed keeps of it (PayoutFeedPeriod).
  * Opening, closing and the period-level PeriodApproved / PeriodPaid change no payout and make no message.
+ *
+ * The feed keeps its own small view of a period rather than the period decider's state: folding that state copies
+ * every payee's frozen statement on each approval, which is quadratic over a period approved payee by payee.
  */
+
+/** What the feed needs of a period between its events: which period it is, and the payouts approved and not paid. */
+export interface PayoutFeedPeriod {
+  calendarId: string | null;
+  periodId: string | null;
+  /** Payout id by payee, for every payout approved and not yet paid (voided by a reopen). */
+  approvedUnpaid: Map<string, string>;
+}
+
+export const emptyPayoutFeedPeriod = (): PayoutFeedPeriod => ({ calendarId: null, periodId: null, approvedUnpaid: new Map() });
+
+/** Folds one period event into the feed's view of the period, in place. */
+export function advancePayoutFeedPeriod(period: PayoutFeedPeriod, event: PeriodEvent): void {
+  switch (event.type) {
+    case 'PeriodOpened':
+      period.calendarId = event.data.calendarId;
+      period.periodId = event.data.periodId;
+      return;
+    case 'PayoutsApproved':
+      for (const payout of event.data.payouts) period.approvedUnpaid.set(payout.payeeId, payout.payoutId);
+      return;
+    case 'PayoutsPaid':
+      for (const payout of event.data.payouts) period.approvedUnpaid.delete(payout.payeeId);
+      return;
+    case 'PeriodReopened':
+      period.approvedUnpaid.clear();
+      return;
+    case 'LinesPosted':
+    case 'PeriodClosed':
+    case 'PeriodApproved':
+    case 'PeriodPaid':
+      return;
+    default:
+      return assertNever(event);
+  }
+}
 
 interface PayoutChangeBase {
   payeeId: string;
@@ -36,8 +75,8 @@ export type PayoutChange =
 /** Period event types that can make a payout change; the others make none. */
 export const PAYOUT_FEED_EVENT_TYPES: readonly PeriodEvent['type'][] = ['PayoutsApproved', 'PayoutsPaid', 'LinesPosted', 'PeriodReopened'];
 
-/** The payout changes an event makes, given the period's state just before it. */
-export function payoutChangesOf(event: PeriodEvent, before: PeriodState): PayoutChange[] {
+/** The payout changes an event makes, given the feed's view of the period just before it. */
+export function payoutChangesOf(event: PeriodEvent, before: PayoutFeedPeriod): PayoutChange[] {
   if (before.calendarId === null || before.periodId === null) {
     if (event.type === 'PeriodOpened') return [];
     throw new Error(`${event.type} recorded for a period that was never opened`);
@@ -67,14 +106,13 @@ export function payoutChangesOf(event: PeriodEvent, before: PeriodState): Payout
     case 'LinesPosted':
       return [{ kind: 'adjusted', ...period, payeeId: event.data.payeeId, currency: event.data.currency, lines: event.data.lines, postedBy: event.data.postedBy }];
     case 'PeriodReopened':
-      return Object.values(before.statementsByPayee)
-        .filter((statement) => statement.approvedBy !== null && statement.payrollReference === null)
-        .sort((left, right) => (left.payeeId < right.payeeId ? -1 : left.payeeId > right.payeeId ? 1 : 0))
-        .map((statement) => ({
+      return [...before.approvedUnpaid]
+        .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0))
+        .map(([payeeId, payoutId]) => ({
           kind: 'approval_voided',
           ...period,
-          payeeId: statement.payeeId,
-          payoutId: statement.payoutId,
+          payeeId,
+          payoutId,
           reason: event.data.reason,
           reopenedBy: event.data.reopenedBy,
         }));

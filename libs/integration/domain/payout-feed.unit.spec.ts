@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { foldEvents } from '#lib/shared/domain/decider.js';
 import { payoutIdFor } from '#lib/payouts/domain/payout-id.js';
-import { periodDecider, type PeriodEvent } from '#lib/payouts/domain/period.decider.js';
-import { payoutChangesOf } from './payout-feed.js';
+import type { PeriodEvent } from '#lib/payouts/domain/period.decider.js';
+import { advancePayoutFeedPeriod, emptyPayoutFeedPeriod, payoutChangesOf } from './payout-feed.js';
 
 const period = { calendarId: 'fy26-monthly', periodId: '2026-03' };
 const payout = (payeeId: string, netPayable: string) => ({
@@ -28,7 +27,11 @@ const history: PeriodEvent[] = [
     },
   },
 ];
-const stateAfter = (events: PeriodEvent[]) => foldEvents(periodDecider, events);
+const stateAfter = (events: PeriodEvent[]) => {
+  const period = emptyPayoutFeedPeriod();
+  for (const event of events) advancePayoutFeedPeriod(period, event);
+  return period;
+};
 
 describe('payout feed', () => {
   it('makes one approved change per approved payout, with the amount to pay', () => {
@@ -57,6 +60,12 @@ describe('payout feed', () => {
       { kind: 'approval_voided', ...period, payeeId: 'ana', payoutId: payout('ana', '2750.00').payoutId, reason: 'late deal', reopenedBy: 'finance-2' },
       { kind: 'approval_voided', ...period, payeeId: 'ben', payoutId: payout('ben', '1200.50').payoutId, reason: 'late deal', reopenedBy: 'finance-2' },
     ]);
+  });
+
+  it('forgets a paid payout, so a reopen voids only the unpaid ones', () => {
+    const approved: PeriodEvent = { type: 'PayoutsApproved', data: { approvedBy: 'finance-1', payouts: [payout('ana', '2750.00'), payout('ben', '1200.50')] } };
+    const paid: PeriodEvent = { type: 'PayoutsPaid', data: { confirmedBy: 'payroll-1', payrollReference: 'RUN-1', payouts: [{ payeeId: 'ana', payoutId: payout('ana', '2750.00').payoutId }] } };
+    expect([...stateAfter([...history, approved, paid]).approvedUnpaid]).toEqual([['ben', payout('ben', '1200.50').payoutId]]);
   });
 
   it('reports posted adjustment lines as an adjusted change of the payee', () => {

@@ -12,7 +12,7 @@ export interface KafkaFeedPublisherOptions {
   topicReplicationFactor?: number;
   /**
    * Most bytes of values sent in one produce request. The broker refuses a record batch over `message.max.bytes`
-   * (1 MiB by default), and kafkajs puts a request's records for one partition into one batch. Default 512 KiB.
+   * (1 MiB by default), and kafkajs puts a request's records for one partition into one batch. Default 900 KiB.
    */
   maxBytesPerRequest?: number;
 }
@@ -34,7 +34,7 @@ export class KafkaFeedPublisher implements FeedPublisher {
     private readonly kafka: Kafka,
     private readonly options: KafkaFeedPublisherOptions,
   ) {
-    this.maxBytesPerRequest = options.maxBytesPerRequest ?? 512 * 1024;
+    this.maxBytesPerRequest = options.maxBytesPerRequest ?? 900 * 1024;
   }
 
   async publish(messages: readonly FeedMessage[]): Promise<void> {

@@ -8,7 +8,7 @@
 //   key      the payee id (UTF-8): one payee's changes are in one partition, in the order the ledger recorded them.
 //   value    an AttainmentChanged, protobuf binary encoding.
 //   headers  event-id, event-type ("AttainmentChanged"), schema ("incentive_ledger.attainment.v1.AttainmentChanged"),
-//            correlation-id, content-type ("application/x-protobuf"). Dedupe on event-id.
+//            correlation-id. Dedupe on event-id.
 //
 // Each message carries the totals after the change, not a delta: the latest message of a (payee, period, measure)
 // is its current attainment, so a consumer that missed messages is right again at the next one.

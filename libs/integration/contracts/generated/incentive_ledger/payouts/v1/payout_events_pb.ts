@@ -12,7 +12,6 @@
 //            event-type      = the name of the `change` case, e.g. "PayoutApproved"
 //            schema          = "incentive_ledger.payouts.v1.PayoutEvent"
 //            correlation-id  = Source.correlation_id
-//            content-type    = "application/x-protobuf"
 //
 // Money is a decimal string (e.g. "1234.50", "-80.00"), never a floating-point number: parse it with a decimal
 // type. Amounts are already rounded to the currency's minor unit.
