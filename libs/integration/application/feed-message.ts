@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * One record for Kafka, encoded and ready to send. The relay builds these from ledger events and hands them to a
@@ -53,7 +53,7 @@ export function feedMessageId(ledgerEventId: string, topic: string, discriminato
 
 /** A uuid in the version 5 layout from a name; the same name always gives the same uuid. */
 export function nameBasedUuid(name: string): string {
-  const bytes = createHash('sha1').update(FEED_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+  const bytes = hash('sha1', Buffer.concat([FEED_NAMESPACE, Buffer.from(name, 'utf8')]), 'buffer').subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

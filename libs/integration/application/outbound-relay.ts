@@ -53,6 +53,45 @@ const PERIOD_CACHE_LIMIT = 10_000;
 
 const TURN_ENDED = Symbol('turn ended');
 
+interface PreparedBatch {
+  messages: FeedMessage[];
+  /** Position of the batch's last event: the checkpoint once it is acknowledged. */
+  position: number;
+  changed: ReturnType<AttainmentFeed['takeChanged']>;
+  /** The subscription ended after this batch (the relay is stopping). */
+  last: boolean;
+}
+
+/**
+ * Batches from a subscription: the first event waits as long as it takes, then whatever else has already arrived
+ * joins it (up to `batchSize`) without waiting, so a live event is never held back for more.
+ */
+class BatchReader {
+  private pending: Promise<IteratorResult<RecordedEvent>> | null = null;
+
+  constructor(
+    private readonly iterator: AsyncIterator<RecordedEvent>,
+    private readonly batchSize: number,
+  ) {}
+
+  async next(): Promise<{ events: RecordedEvent[]; ended: boolean } | null> {
+    const first = await (this.pending ?? this.iterator.next());
+    this.pending = null;
+    if (first.done) return null;
+    const events = [first.value];
+    const turnEnded = new Promise<typeof TURN_ENDED>((resolve) => setImmediate(() => resolve(TURN_ENDED)));
+    while (events.length < this.batchSize) {
+      this.pending = this.iterator.next();
+      const next = await Promise.race([this.pending, turnEnded]);
+      if (next === TURN_ENDED) break;
+      this.pending = null;
+      if (next.done) return { events, ended: true };
+      events.push(next.value);
+    }
+    return { events, ended: false };
+  }
+}
+
 class RelayStoppedError extends Error {
   constructor() {
     super('The relay was stopped');
@@ -156,39 +195,30 @@ export class OutboundRelay {
     return new Promise((resolve, reject) => this.waiters.push({ position, resolve, reject }));
   }
 
+  /**
+   * While the broker acknowledges one batch, the next is read and encoded: the relay's CPU goes to the next batch
+   * instead of waiting. The batch's attainment rows are taken as they stand when it is encoded, so the next batch's
+   * changes are never stored with this batch's checkpoint.
+   */
   private async consume(run: NonNullable<OutboundRelay['run']>): Promise<void> {
     try {
-      run.subscription = this.store.subscribeToAll({ afterPosition: this.checkpoint });
+      const subscription = this.store.subscribeToAll({ afterPosition: this.checkpoint });
+      run.subscription = subscription;
       if (run.stopRequested) return;
-      const iterator = run.subscription[Symbol.asyncIterator]();
-      let pending: Promise<IteratorResult<RecordedEvent>> | null = null;
-      for (;;) {
-        const first = await (pending ?? iterator.next());
-        pending = null;
-        if (first.done || run.stopRequested) return;
-        // Whatever else is already waiting joins the batch; a live event is never held back for more.
-        const batch = [first.value];
-        let ended = false;
-        const turnEnded = new Promise<typeof TURN_ENDED>((resolve) => setImmediate(() => resolve(TURN_ENDED)));
-        while (batch.length < this.batchSize) {
-          pending = iterator.next();
-          const next = await Promise.race([pending, turnEnded]);
-          if (next === TURN_ENDED) break;
-          pending = null;
-          if (next.done) {
-            ended = true;
-            break;
-          }
-          batch.push(next.value);
-        }
-        const messages = await this.messagesOf(batch);
-        await this.publishUntilAcknowledged(messages, run);
-        const lastPosition = batch[batch.length - 1].position;
-        this.relayState.commit(lastPosition, this.feed.takeChanged());
-        this.checkpoint = lastPosition;
-        this.messagesPublishedCount += messages.length;
+      const reader = new BatchReader(subscription[Symbol.asyncIterator](), this.batchSize);
+      let prepared = await this.prepare(reader);
+      while (prepared !== null && !run.stopRequested) {
+        const current = prepared;
+        const publishing = this.publishUntilAcknowledged(current.messages, run);
+        const next = current.last ? Promise.resolve(null) : this.prepare(reader);
+        // A failure preparing the next batch is seen when it is awaited, after this batch is stored.
+        next.catch(() => undefined);
+        await publishing;
+        this.relayState.commit(current.position, current.changed);
+        this.checkpoint = current.position;
+        this.messagesPublishedCount += current.messages.length;
         this.settleWaiters();
-        if (ended) return;
+        prepared = await next;
       }
     } catch (error) {
       if (error instanceof RelayStoppedError || run.stopRequested) return;
@@ -200,6 +230,14 @@ export class OutboundRelay {
       for (const waiter of waiters) waiter.reject(error);
       this.options.onFailed?.(error);
     }
+  }
+
+  /** The next batch of events as records, with the attainment rows as they stand after it; null when the log ended. */
+  private async prepare(reader: BatchReader): Promise<PreparedBatch | null> {
+    const batch = await reader.next();
+    if (batch === null) return null;
+    const messages = await this.messagesOf(batch.events);
+    return { messages, position: batch.events[batch.events.length - 1].position, changed: this.feed.takeChanged(), last: batch.ended };
   }
 
   private async publishUntilAcknowledged(messages: readonly FeedMessage[], run: NonNullable<OutboundRelay['run']>): Promise<void> {

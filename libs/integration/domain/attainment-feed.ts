@@ -106,9 +106,12 @@ export class AttainmentFeed {
     }
   }
 
-  /** Rows and payees changed since the last call: what the relay stores with its next checkpoint. */
+  /**
+   * Rows and payees changed since the last call, as they stand now (copies: later events do not change them): what
+   * the relay stores with the checkpoint of the events applied so far.
+   */
   takeChanged(): { rows: AttainmentRow[]; payees: [payeeId: string, currency: string][] } {
-    const changed = { rows: [...this.dirtyRows], payees: [...this.dirtyPayees] };
+    const changed = { rows: [...this.dirtyRows].map((row) => ({ ...row })), payees: [...this.dirtyPayees] };
     this.dirtyRows.clear();
     this.dirtyPayees.clear();
     return changed;
