@@ -5,7 +5,7 @@
  *   test/**\/*.e2e.spec.ts  the HTTP API end to end
  * TypeScript runs as native ESM (NestJS 12 is ESM-only), hence node --experimental-vm-modules in package.json.
  */
-export default {
+const typescript = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
@@ -13,8 +13,21 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
-  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   testTimeout: 60000,
+};
+
+export default {
+  projects: [
+    { ...typescript, displayName: 'ledger', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },
+    // The end-to-end suite once more with the EventStoreDB adapter as the store, over gRPC against the
+    // EventStoreDB test double (test/support/eventstoredb): the service must behave the same on either store.
+    {
+      ...typescript,
+      displayName: 'e2e on eventstoredb',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'],
+      setupFiles: ['<rootDir>/test/support/eventstoredb/use-eventstoredb.mjs'],
+    },
+  ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   // A real Kafka broker for the Kafka suites (deploy/kafka/kafka.sh), unless KAFKA_BROKERS names one already.
   globalSetup: '<rootDir>/test/support/kafka/global-setup.mjs',

@@ -1,5 +1,8 @@
+import { createAuditTrailProjection } from '#lib/audit/application/audit-trail.projection.js';
 import { createAttainmentProjection } from '#lib/attainment/application/attainment.projection.js';
 import { dealsProjection } from '#lib/crediting/application/deals.projection.js';
+import { disputeProcessStateProjection } from '#lib/disputes/application/dispute-process-state.projection.js';
+import { disputesProjection } from '#lib/disputes/application/disputes.projection.js';
 import { payeeDirectoryProjection } from '#lib/organization/application/payee-directory.projection.js';
 import { createStatementsProjection } from '#lib/statements/application/statements.projection.js';
 import type { Projection } from './projection.js';
@@ -10,5 +13,13 @@ import type { Projection } from './projection.js';
  * Call it once per database: some projections keep per-instance caches.
  */
 export function createLedgerProjections(): Projection[] {
-  return [payeeDirectoryProjection, dealsProjection, createAttainmentProjection(), createStatementsProjection()];
+  return [
+    payeeDirectoryProjection,
+    dealsProjection,
+    createAttainmentProjection(),
+    createStatementsProjection(),
+    createAuditTrailProjection(),
+    disputesProjection,
+    disputeProcessStateProjection,
+  ];
 }

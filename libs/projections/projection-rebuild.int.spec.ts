@@ -9,18 +9,16 @@ import { ProjectionRunner } from './projection-runner.js';
 
 /**
  * Every ledger projection over a log of thousands of deals (splits, overlays, amendments, cancellations):
- * read models built live, event by event, equal those rebuilt from zero in large catch-up transactions, and a
- * rebuild keeps a pace that catches a regression by an order of magnitude. The 50,000 events/s target itself
- * is held by `npm run bench` (libs/projections/bench), on compiled code without jest's instrumentation.
+ * read models built live, event by event, equal those rebuilt from zero in large catch-up transactions. How
+ * fast a rebuild runs is measured by the benchmark scripts (`npm run bench`), never asserted by a test.
  */
 
 const temp = createTempDir('projection-rebuild');
 let store: SqliteEventStore;
-let eventCount: number;
 
 beforeAll(async () => {
   store = SqliteEventStore.open({ path: temp.file('events.sqlite') });
-  eventCount = await writeSyntheticLedger(store, { payees: 120, deals: 4000 });
+  await writeSyntheticLedger(store, { payees: 120, deals: 4000 });
 });
 afterAll(async () => {
   await store.close();
@@ -48,14 +46,4 @@ describe('ledger projections over a synthetic log', () => {
     await rebuilt.db.close();
   });
 
-  it('rebuilds at more than 10,000 events/s even under jest', async () => {
-    const db = SqliteReadModelDb.open({ path: temp.file('timed.sqlite') });
-    const runner = new ProjectionRunner(store, db, createLedgerProjections());
-    await runner.rebuild();
-    const started = performance.now();
-    await runner.rebuild();
-    const eventsPerSecond = eventCount / ((performance.now() - started) / 1000);
-    await db.close();
-    expect(eventsPerSecond).toBeGreaterThan(10_000);
-  });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BenchFigure } from './bench-types.js';
+import { runDisputesBench } from './disputes.bench.js';
 import { runEventStoreBench } from './event-store.bench.js';
 import { runStatementsBench } from './statements.bench.js';
 import { runKafkaBench } from './kafka.bench.js';
@@ -9,8 +10,8 @@ import { runKafkaBench } from './kafka.bench.js';
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
- * `npm run bench -- event-store` (or `statements`, `kafka`) runs only the benchmarks with that key. `kafka` needs a broker
- * (KAFKA_BROKERS, e.g. from deploy/kafka/kafka.sh start).
+ * `npm run bench -- event-store` (or `statements`, `disputes`, `kafka`) runs only the benchmarks with that key. `kafka`
+ * needs a broker (KAFKA_BROKERS, e.g. from deploy/kafka/kafka.sh start).
  */
 const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
   { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
@@ -18,6 +19,11 @@ const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFi
     key: 'statements',
     name: 'statements read model (full recompute, rebuild from the log, explain / as-of / estimate latency)',
     run: (dir) => runStatementsBench({ dir }),
+  },
+  {
+    key: 'disputes',
+    name: 'disputes (filing over HTTP with validation, analyst queue with filters over 10,000 open disputes)',
+    run: (dir) => runDisputesBench({ dir }),
   },
   {
     key: 'kafka',

@@ -55,6 +55,9 @@ interface Service {
 // ---------------------------------------------------------------------------------------------------------------------
 // Plumbing: a fresh connection per request (no pooled socket survives a kill), child processes, ports.
 
+/** An admin token minted by `cli token` with the secret the service keeps in its data directory. */
+let bearerToken = '';
+
 function call(port: number, method: string, path: string, body?: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -66,7 +69,10 @@ function call(port: number, method: string, path: string, body?: unknown): Promi
         path,
         agent: false,
         timeout: 30_000,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers: {
+          ...(bearerToken === '' ? {} : { authorization: `Bearer ${bearerToken}` }),
+          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -273,6 +279,9 @@ describe('kill -9 of the service during a write burst', () => {
     }
     dataDir = mkdtempSync(join(tmpdir(), 'ledger-crash-'));
     port = await freePort();
+    const token = runCli('token', '--data-dir', dataDir, '--role', 'admin', '--sub', 'crash-test');
+    if (token.status !== 0) throw new Error(`cli token failed (exit ${token.status}):\n${token.stderr}`);
+    bearerToken = token.stdout.trim();
   }, 180_000);
 
   afterAll(async () => {

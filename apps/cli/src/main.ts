@@ -6,6 +6,7 @@ import { ConfigError, loadLedgerConfig, type LedgerConfig } from '../../ledger/s
 import { verifyChain } from '#lib/event-store/embedded/verify-chain.js';
 import { rebuildReadModels } from './rebuild.js';
 import { seedDemo } from './seed-demo.js';
+import { mintLocalToken, TokenOptionsError } from './token.js';
 
 const usage = `Incentive Ledger command line
 
@@ -13,14 +14,21 @@ Usage: npm run cli -- <command> [options]
 
 Commands:
   verify                 recompute the hash chain of the store file; names the first event that does not match
+                         (the embedded store only: EventStoreDB checks its own chunks)
   rebuild                drop the read models and rebuild them from position 0 (stop the service first)
   seed-demo              append a small realistic org: payees in a hierarchy, quotas, a few thousand deals with splits
+  token                  print a bearer token the service accepts (HS256: LEDGER_AUTH_SECRET or the data directory's secret)
 
 Options:
   --data-dir DIR         the data directory (default: LEDGER_DATA_DIR or ./.data, as the service)
+                         The event store is the service's: LEDGER_STORE, LEDGER_EVENTSTOREDB_CONNECTION_STRING
   --payees N             seed-demo: number of payees (default 40)
   --deals N              seed-demo: number of deals (default 3000)
   --seed N               seed-demo: random seed (default 42); the same seed gives the same org
+  --role ROLE            token: rep, manager, analyst, finance, payroll or admin
+  --payee ID             token: the caller's own payee (required for rep and manager)
+  --sub ID               token: the caller's id, recorded as the actor of what they do (default: the payee, or local-<role>)
+  --ttl DURATION         token: lifetime, e.g. 3600 (seconds), 30m, 8h, 7d (default 8h, at most 30d)
   -h, --help             this text
 `;
 
@@ -33,6 +41,10 @@ export async function runCli(argv: string[], environment: NodeJS.ProcessEnv = pr
       payees: { type: 'string' },
       deals: { type: 'string' },
       seed: { type: 'string' },
+      role: { type: 'string' },
+      payee: { type: 'string' },
+      sub: { type: 'string' },
+      ttl: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,6 +66,13 @@ export async function runCli(argv: string[], environment: NodeJS.ProcessEnv = pr
   const storePath = join(config.dataDir, 'events.sqlite');
   switch (command) {
     case 'verify': {
+      if (config.storeKind !== 'embedded') {
+        process.stderr.write(
+          `verify recomputes the embedded store file's hash chain; LEDGER_STORE=${config.storeKind} has none ` +
+            '(EventStoreDB keeps checksums of its own chunks)\n',
+        );
+        return 2;
+      }
       if (!existsSync(storePath)) {
         process.stderr.write(`No store file at ${storePath}\n`);
         return 2;
@@ -82,6 +101,16 @@ export async function runCli(argv: string[], environment: NodeJS.ProcessEnv = pr
       });
       process.stdout.write(`Seeded ${outcome.payees} payees, ${outcome.quotas} quotas and ${outcome.deals} deals (${outcome.events} events)\n`);
       return 0;
+    }
+    case 'token': {
+      try {
+        process.stdout.write(`${await mintLocalToken(config, { role: values.role, payee: values.payee, sub: values.sub, ttl: values.ttl })}\n`);
+        return 0;
+      } catch (error) {
+        if (!(error instanceof TokenOptionsError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        return 2;
+      }
     }
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${usage}`);

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
 import { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from '../../ledger/src/config/ledger-config.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
+import { openEventStore } from '../../ledger/src/open-event-store.js';
 
 /** Drops every read model and folds the whole log into them again, from position 0. */
 export async function rebuildReadModels(config: LedgerConfig): Promise<{ projections: string[]; headPosition: number; elapsedMs: number }> {
-  const store = SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite') });
+  const store = await openEventStore(config);
   const readModels = SqliteReadModelDb.open({ path: join(config.dataDir, 'read-models.sqlite') });
   const projections = createLedgerProjections();
   const runner = new ProjectionRunner(store, readModels, projections);

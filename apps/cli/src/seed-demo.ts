@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
 import type { CommandContext } from '#lib/shared/application/command-context.js';
 import { onboardPayee, setQuota } from '#lib/organization/application/payee-commands.js';
 import { closeDealWon } from '#lib/crediting/application/deal-commands.js';
 import type { LedgerConfig } from '../../ledger/src/config/ledger-config.js';
+import { openEventStore } from '../../ledger/src/open-event-store.js';
 
 export interface SeedOptions {
   payees: number;
@@ -37,7 +36,7 @@ const lastNames = ['Silva', 'Okafor', 'Martin', 'Nakamura', 'Schmidt', 'Haddad',
  * five split between two reps, each with an overlay credit for the owner's manager.
  */
 export async function seedDemo(config: LedgerConfig, options: SeedOptions): Promise<{ payees: number; quotas: number; deals: number; events: number }> {
-  const store = SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite') });
+  const store = await openEventStore(config);
   try {
     return await seedInto(store, options);
   } finally {
@@ -57,26 +56,30 @@ export async function seedInto(store: EventStore, options: SeedOptions): Promise
     now: () => new Date(),
     newId: () => randomUUID(),
   });
-  const headBefore = await store.headPosition();
+  // Counted from the commands' outcomes: positions are not event counts (EventStoreDB numbers them by byte).
+  let events = 0;
+  const counted = (outcome: { events: readonly unknown[] }) => {
+    events += outcome.events.length;
+  };
   const payeeCount = Math.max(options.payees, territories.length + 2);
   const vp = `${prefix}-VP`;
-  await onboardPayee(store, { payeeId: vp, name: 'Vera Vice-President', email: null, managerId: null, territory: 'GLOBAL', currency: 'USD', startDate: '2025-01-01' }, context());
+  counted(await onboardPayee(store, { payeeId: vp, name: 'Vera Vice-President', email: null, managerId: null, territory: 'GLOBAL', currency: 'USD', startDate: '2025-01-01' }, context()));
   const managers = territories.map((territory, index) => ({ payeeId: `${prefix}-M${index + 1}`, territory }));
   for (const manager of managers) {
-    await onboardPayee(store, { payeeId: manager.payeeId, name: `${pick(firstNames)} ${pick(lastNames)}`, email: null, managerId: vp, territory: manager.territory, currency: 'USD', startDate: '2025-01-01' }, context());
+    counted(await onboardPayee(store, { payeeId: manager.payeeId, name: `${pick(firstNames)} ${pick(lastNames)}`, email: null, managerId: vp, territory: manager.territory, currency: 'USD', startDate: '2025-01-01' }, context()));
   }
   const reps: { payeeId: string; managerId: string }[] = [];
   for (let index = 0; reps.length < payeeCount - managers.length - 1; index++) {
     const manager = managers[index % managers.length];
     const payeeId = `${prefix}-R${index + 1}`;
-    await onboardPayee(store, { payeeId, name: `${pick(firstNames)} ${pick(lastNames)}`, email: null, managerId: manager.payeeId, territory: manager.territory, currency: 'USD', startDate: '2025-06-01' }, context());
+    counted(await onboardPayee(store, { payeeId, name: `${pick(firstNames)} ${pick(lastNames)}`, email: null, managerId: manager.payeeId, territory: manager.territory, currency: 'USD', startDate: '2025-06-01' }, context()));
     reps.push({ payeeId, managerId: manager.payeeId });
   }
   let quotas = 0;
   for (const rep of reps) {
     const monthly = 50000 + Math.floor(random() * 10) * 10000;
     for (let month = 1; month <= 12; month++) {
-      await setQuota(store, { payeeId: rep.payeeId, periodId: `2026-${String(month).padStart(2, '0')}`, measure: 'bookings', amount: `${monthly}.00`, currency: 'USD' }, context());
+      counted(await setQuota(store, { payeeId: rep.payeeId, periodId: `2026-${String(month).padStart(2, '0')}`, measure: 'bookings', amount: `${monthly}.00`, currency: 'USD' }, context()));
       quotas++;
     }
   }
@@ -89,21 +92,23 @@ export async function seedInto(store: EventStore, options: SeedOptions): Promise
     let partner = pick(reps);
     const split = random() < 0.2 && partner.payeeId !== owner.payeeId;
     if (!split) partner = owner;
-    await closeDealWon(
-      store,
-      {
-        dealId: `${prefix}-D${index + 1}`,
-        ownerPayeeId: owner.payeeId,
-        amount,
-        currency: 'USD',
-        closeDate,
-        product: pick(products),
-        dealType: pick(dealTypes),
-        ...(split ? { primarySplits: [{ payeeId: owner.payeeId, sharePercent: '60' }, { payeeId: partner.payeeId, sharePercent: '40' }] } : {}),
-        overlays: [{ payeeId: owner.managerId, sharePercent: '100', role: 'manager' }],
-      },
-      context(),
+    counted(
+      await closeDealWon(
+        store,
+        {
+          dealId: `${prefix}-D${index + 1}`,
+          ownerPayeeId: owner.payeeId,
+          amount,
+          currency: 'USD',
+          closeDate,
+          product: pick(products),
+          dealType: pick(dealTypes),
+          ...(split ? { primarySplits: [{ payeeId: owner.payeeId, sharePercent: '60' }, { payeeId: partner.payeeId, sharePercent: '40' }] } : {}),
+          overlays: [{ payeeId: owner.managerId, sharePercent: '100', role: 'manager' }],
+        },
+        context(),
+      ),
     );
   }
-  return { payees: 1 + managers.length + reps.length, quotas, deals: options.deals, events: (await store.headPosition()) - headBefore };
+  return { payees: 1 + managers.length + reps.length, quotas, deals: options.deals, events };
 }

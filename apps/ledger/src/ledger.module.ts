@@ -1,18 +1,22 @@
 import { join } from 'node:path';
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
-import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
 import { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
-import { EVENT_STORE, KAFKA_INTEGRATION, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB } from './ledger.tokens.js';
+import { CLOCK, DISPUTE_ADJUSTMENTS, EVENT_STORE, KAFKA_INTEGRATION, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB, systemClock, type Clock } from './ledger.tokens.js';
+import { openEventStore } from './open-event-store.js';
 import { KafkaIntegration } from './kafka/kafka-integration.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
 import { ReadConsistency } from './http/read-consistency.js';
+import { AccessGuard, TOKEN_VERIFIER } from './http/auth/access.guard.js';
+import { TokenVerifier } from './http/auth/bearer-tokens.js';
+import { PAYEE_RESOLVERS, type PayeeResolvers } from './http/auth/payee-resolvers.js';
 import {
   ChangePayeeManager,
   ChangePayeeTerritory,
@@ -28,6 +32,7 @@ import {
   CancelDeal,
   CloseDealWon,
   DealsController,
+  dealPayeeResolver,
   GetDeal,
   ListCreditsForPayee,
   ListDeals,
@@ -37,6 +42,17 @@ import { StatementsController, statementQueries } from './modules/statements/sta
 import { DraftPlanVersion, GetPlan, PlansController, PublishPlanVersion, RevisePlanDraft } from './modules/plans/plans.controller.js';
 import { AssignPlan, EndAssignment, ListPlanAssignments, PlanAssignmentsController } from './modules/plans/plan-assignments.controller.js';
 import { FxRatesController, ListFxRates, RecordFxRate } from './modules/fx/fx-rates.controller.js';
+import { DisputesController, disputeCommands, disputePayeeResolver, disputeQueries } from './modules/disputes/disputes.controller.js';
+import { DisputeProcessTimer } from './modules/disputes/dispute-process-timer.js';
+import { noOpenPeriodKnown, PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
+import type { DisputeAdjustmentPort } from '#lib/disputes/application/dispute-processes.js';
+
+/** What a caller (a test, a tool) may put in place of the defaults. */
+export interface LedgerModuleOptions {
+  /** The service clock; default the system clock. */
+  clock?: Clock;
+}
+import { AuditController, ListAuditTrail } from './modules/audit/audit.controller.js';
 
 /** Starts the projections once the application is up and stops everything in order when it shuts down. */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -78,22 +94,23 @@ const useCases = [
   EndAssignment,
   RecordFxRate,
 ];
-const readQueries = [GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates];
+/** Records routes address by id, turned into the payees they concern for @PayeeScope({ resolve }). */
+const payeeResolvers: PayeeResolvers = { deal: dealPayeeResolver, dispute: disputePayeeResolver };
+
+const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListAuditTrail];
 
 @Module({})
 export class LedgerModule {
-  static forRoot(config: LedgerConfig): DynamicModule {
+  static forRoot(config: LedgerConfig, options: LedgerModuleOptions = {}): DynamicModule {
     const logger = new Logger('Projections');
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, AuditController, DisputesController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
-        {
-          provide: EVENT_STORE,
-          useFactory: (): EventStore => SqliteEventStore.open({ path: join(config.dataDir, 'events.sqlite'), pollIntervalMs: config.storePollMs }),
-        },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        { provide: EVENT_STORE, useFactory: (): Promise<EventStore> => openEventStore(config) },
         { provide: READ_MODEL_DB, useFactory: (): ReadModelDb => SqliteReadModelDb.open({ path: join(config.dataDir, 'read-models.sqlite') }) },
         {
           provide: PROJECTION_RUNNER,
@@ -105,13 +122,26 @@ export class LedgerModule {
         },
         {
           provide: KAFKA_INTEGRATION,
-          inject: [EVENT_STORE],
-          useFactory: (store: EventStore): KafkaIntegration | null => (config.kafka === null ? null : new KafkaIntegration(config.kafka, store, config.dataDir)),
+          inject: [EVENT_STORE, CLOCK],
+          useFactory: (store: EventStore, clock: Clock): KafkaIntegration | null =>
+            config.kafka === null ? null : new KafkaIntegration(config.kafka, store, config.dataDir, () => clock.now()),
         },
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
+        {
+          provide: DISPUTE_ADJUSTMENTS,
+          inject: [EVENT_STORE],
+          // Which period is a payee's earliest open one is the payouts context's answer; until it gives one, approved
+          // adjustments wait (their remedies stay pending) and are posted once it does.
+          useFactory: (store: EventStore): DisputeAdjustmentPort => new PeriodStreamAdjustments(store, noOpenPeriodKnown),
+        },
         IdempotencyInterceptor,
         ReadConsistency,
+        { provide: TOKEN_VERIFIER, useFactory: () => TokenVerifier.create(config.auth) },
+        { provide: PAYEE_RESOLVERS, useValue: payeeResolvers },
+        { provide: APP_GUARD, useClass: AccessGuard },
         LedgerLifecycle,
+        DisputeProcessTimer,
+        ...disputeCommands.map((command) => command.handler),
         ...useCases.map((useCase) => useCase.handler),
         ...readQueries.map((query) => query.handler),
       ],

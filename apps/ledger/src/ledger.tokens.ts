@@ -5,3 +5,12 @@ export const READ_MODEL_DB = Symbol('ReadModelDb');
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
 /** The Kafka integration (relay, consumers), or null when no brokers are configured. */
 export const KAFKA_INTEGRATION = Symbol('KafkaIntegration');
+export const CLOCK = Symbol('Clock');
+export const DISPUTE_ADJUSTMENTS = Symbol('DisputeAdjustmentPort');
+
+/** The service clock: commands take "now" and "today" from it, and the dispute processes decide what is overdue by it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

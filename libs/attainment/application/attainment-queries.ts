@@ -2,6 +2,7 @@ import { validationError } from '#lib/shared/domain/domain-error.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { WhereClause, clampLimit, toPage, type Page } from '#lib/projections/query-helpers.js';
 import { periodKindOf } from '#lib/organization/domain/calendar.js';
+import { payeeAccessCondition, type PayeeAccess } from '#lib/organization/application/payee-access.js';
 
 /** Read-side answers about quota attainment, from the attainment read model. */
 
@@ -49,6 +50,8 @@ export interface ListAttainmentQuery {
   limit?: number;
   /** The last payeeId of the previous page (with `measure`) or `${payeeId}|${measure}` (without). */
   after?: string;
+  /** Only payees the caller may see. */
+  access?: PayeeAccess;
 }
 
 interface AttainmentRow {
@@ -136,6 +139,8 @@ export async function listAttainment(db: ReadModelDb, query: ListAttainmentQuery
   const limit = clampLimit(query.limit);
   const where = new WhereClause().add('period_id = ?', query.periodId);
   if (query.measure !== undefined) where.add('measure = ?', query.measure);
+  const visible = payeeAccessCondition('payee_id', query.access);
+  if (visible !== null) where.add(visible.sql, ...visible.parameters);
   if (query.after !== undefined) {
     if (query.measure !== undefined) {
       where.add('payee_id > ?', query.after);

@@ -1,5 +1,7 @@
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
+import type { ReadModelReader } from '#lib/projections/read-model.port.js';
 import { WhereClause, clampLimit, toPage, type Page } from '#lib/projections/query-helpers.js';
+import { payeeAccessCondition, type PayeeAccess } from '#lib/organization/application/payee-access.js';
 import type { Credit } from '../domain/deal.decider.js';
 
 /** Read-side answers about deals and credits, from the deals read model. */
@@ -32,6 +34,8 @@ export interface ListDealsQuery {
   limit?: number;
   /** The last dealId of the previous page. */
   after?: string;
+  /** Only deals the caller may see: those owned by, or crediting, a payee in their scope. */
+  access?: PayeeAccess;
 }
 
 export interface ListCreditsQuery {
@@ -120,8 +124,21 @@ export async function listDeals(db: ReadModelDb, query: ListDealsQuery = {}): Pr
   if (query.after !== undefined) where.add('deal_id > ?', query.after);
   if (query.ownerPayeeId !== undefined) where.add('owner_payee_id = ?', query.ownerPayeeId);
   if (query.status !== undefined) where.add('status = ?', query.status);
+  const owned = payeeAccessCondition('owner_payee_id', query.access);
+  const credited = payeeAccessCondition('payee_id', query.access);
+  if (owned !== null && credited !== null) {
+    where.add(`${owned.sql} OR deal_id IN (SELECT deal_id FROM deal_credits WHERE ${credited.sql})`, ...owned.parameters, ...credited.parameters);
+  }
   const rows = await db.read((reader) => reader.all<DealRow>(`SELECT ${SUMMARY_COLUMNS} FROM deals ${where.sql()} ORDER BY deal_id LIMIT ?`, [...where.parameters, limit + 1]));
   return toPage(rows, limit, toSummary, (deal) => deal.dealId);
+}
+
+/** The payees a deal concerns: its owner and everyone it currently credits; none when there is no such deal. */
+export async function dealPayees(reader: ReadModelReader, dealId: string): Promise<string[]> {
+  const row = await reader.get<{ owner_payee_id: string; credits: string }>('SELECT owner_payee_id, credits FROM deals WHERE deal_id = ?', [dealId]);
+  if (row === undefined) return [];
+  const credits = JSON.parse(row.credits) as Pick<Credit, 'payeeId'>[];
+  return [...new Set([row.owner_payee_id, ...credits.map((credit) => credit.payeeId)])];
 }
 
 /** A payee's current credits (primary and overlay), in credit id order. */

@@ -1,5 +1,6 @@
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { WhereClause, clampLimit, toPage, type Page } from '#lib/projections/query-helpers.js';
+import { payeeAccessCondition, type PayeeAccess } from './payee-access.js';
 
 export type { Page } from '#lib/projections/query-helpers.js';
 
@@ -35,6 +36,8 @@ export interface ListPayeesQuery {
   after?: string;
   managerId?: string;
   territory?: string;
+  /** Only payees the caller may see. */
+  access?: PayeeAccess;
 }
 
 interface PayeeRow {
@@ -98,6 +101,8 @@ export async function listPayees(db: ReadModelDb, query: ListPayeesQuery = {}): 
   if (query.after !== undefined) where.add('payee_id > ?', query.after);
   if (query.managerId !== undefined) where.add('manager_id = ?', query.managerId);
   if (query.territory !== undefined) where.add('territory = ?', query.territory);
+  const visible = payeeAccessCondition('payee_id', query.access);
+  if (visible !== null) where.add(visible.sql, ...visible.parameters);
   const rows = await db.read((reader) => reader.all<PayeeRow>(`SELECT * FROM payees ${where.sql()} ORDER BY payee_id LIMIT ?`, [...where.parameters, limit + 1]));
   return toPage(rows, limit, toSummary, (payee) => payee.payeeId);
 }

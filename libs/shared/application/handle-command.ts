@@ -53,7 +53,8 @@ export async function handleCommand<Command, Event extends DomainEvent, State>(
     const lastRevision = recorded.length - 1;
 
     if (context.commandId !== null) {
-      const already = recorded.filter((event) => event.metadata.commandId === context.commandId);
+      // Keys are the caller's own (decision 0002): another actor's events with the same key are not this command.
+      const already = recorded.filter((event) => event.metadata.commandId === context.commandId && event.metadata.actor.id === context.actor.id);
       if (already.length > 0) {
         return {
           streamId,

@@ -1,4 +1,33 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { disputeCategories, type DisputeCategory } from '#lib/disputes/domain/dispute.decider.js';
+
+/**
+ * How bearer tokens are verified. Exactly one source of keys:
+ * - `secret`: HS256 with a shared secret (LEDGER_AUTH_SECRET);
+ * - `public-key`: RS256/ES256 with one PEM public key (LEDGER_AUTH_PUBLIC_KEY_FILE);
+ * - `jwks`: RS256/ES256 with the keys of a JWKS file, chosen by `kid` (LEDGER_AUTH_JWKS_FILE);
+ * - `local-secret`: none of these configured: an HS256 secret generated once into the data directory (0600),
+ *   so a new install works out of the box and `cli token` can mint tokens for it (docs/decisions/0010).
+ */
+export type AuthKeySource =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'public-key'; file: string }
+  | { kind: 'jwks'; file: string }
+  | { kind: 'local-secret'; file: string };
+
+export interface AuthConfig {
+  keys: AuthKeySource;
+  /** Required `iss` claim. LEDGER_AUTH_ISSUER, default incentive-ledger. */
+  issuer: string;
+  /** Required `aud` claim. LEDGER_AUTH_AUDIENCE, default incentive-ledger. */
+  audience: string;
+  /** Claim holding the caller's role. LEDGER_AUTH_ROLE_CLAIM, default role. */
+  roleClaim: string;
+  /** Claim holding the caller's own payee id (reps and managers). LEDGER_AUTH_PAYEE_CLAIM, default payee_id. */
+  payeeClaim: string;
+  /** Clock skew allowed on exp/nbf/iat, seconds. LEDGER_AUTH_CLOCK_TOLERANCE_S, default 30. */
+  clockToleranceSeconds: number;
+}
 
 /**
  * The one typed configuration of the ledger service, read from the environment and validated at boot.
@@ -12,14 +41,32 @@ export interface LedgerConfig {
   host: string;
   /** Directory holding the embedded store file and the read-model file. LEDGER_DATA_DIR, default ./.data. */
   dataDir: string;
-  /** Event store adapter. LEDGER_STORE: 'embedded' (default). */
-  storeKind: 'embedded';
+  /** Event store adapter. LEDGER_STORE: 'embedded' (default, a file in dataDir) or 'eventstoredb'. */
+  storeKind: StoreKind;
+  /**
+   * Where the EventStoreDB server is, when storeKind is 'eventstoredb' (null otherwise).
+   * LEDGER_EVENTSTOREDB_CONNECTION_STRING, e.g. esdb://localhost:2113?tls=false; required with LEDGER_STORE=eventstoredb.
+   */
+  eventStoreDbConnectionString: string | null;
   /** Log level. LEDGER_LOG_LEVEL: error | warn | log | debug | verbose, default log. */
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** How long a read with ?waitForPosition= may wait for projections, ms. LEDGER_READ_WAIT_MS, default 5000. */
   readWaitMs: number;
   /** Polling interval for changes written by another process to the store file, ms. LEDGER_POLL_MS, default 100. */
   storePollMs: number;
+  /** Bearer token verification (LEDGER_AUTH_*). */
+  auth: AuthConfig;
+  /**
+   * Business days an analyst has to resolve a dispute, per category. LEDGER_DISPUTE_DUE_DAYS, e.g.
+   * "missing_credit=10,wrong_split=10,wrong_rate=15,clawback=10,other=20" (the default); categories left out keep it.
+   */
+  disputeDueBusinessDays: Record<DisputeCategory, number>;
+  /** Business days a rep has to answer a request for information. LEDGER_DISPUTE_INFO_DAYS, default 5. */
+  disputeInformationBusinessDays: number;
+  /** Calendar days after a resolution during which a dispute may be reopened. LEDGER_DISPUTE_REOPEN_DAYS, default 30. */
+  disputeReopenWindowDays: number;
+  /** How often the dispute processes look for overdue disputes and pending remedies, ms. LEDGER_DISPUTE_PROCESS_MS, default 5000. */
+  disputeProcessIntervalMs: number;
   /** The Kafka integration (relay and inbound consumers); null, and everything Kafka off, without LEDGER_KAFKA_BROKERS. */
   kafka: KafkaConfig | null;
 }
@@ -49,6 +96,14 @@ export interface KafkaConfig {
   retryMaxMs: number;
 }
 
+export const defaultDisputeDueBusinessDays: Readonly<Record<DisputeCategory, number>> = {
+  missing_credit: 10,
+  wrong_split: 10,
+  wrong_rate: 15,
+  clawback: 10,
+  other: 20,
+};
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -59,6 +114,8 @@ export class ConfigError extends Error {
 type Environment = Record<string, string | undefined>;
 
 const logLevels = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+const storeKinds = ['embedded', 'eventstoredb'] as const;
+export type StoreKind = (typeof storeKinds)[number];
 
 function integer(environment: Environment, key: string, fallback: number, min: number, max: number, problems: string[]): number {
   const raw = environment[key];
@@ -70,32 +127,102 @@ function integer(environment: Environment, key: string, fallback: number, min: n
   return Number(raw);
 }
 
+/** "missing_credit=10,other=20": the named categories' due days over the defaults. */
+function disputeDueDays(environment: Environment, problems: string[]): Record<DisputeCategory, number> {
+  const days: Record<DisputeCategory, number> = { ...defaultDisputeDueBusinessDays };
+  const raw = environment.LEDGER_DISPUTE_DUE_DAYS;
+  if (raw === undefined || raw.trim() === '') return days;
+  for (const entry of raw.split(',')) {
+    const match = /^\s*([a-z_]+)\s*=\s*(\d{1,3})\s*$/.exec(entry);
+    if (!match || !(disputeCategories as readonly string[]).includes(match[1]) || Number(match[2]) < 1) {
+      problems.push(`LEDGER_DISPUTE_DUE_DAYS must list category=business days (1 to 999) for ${disputeCategories.join(', ')}; "${entry.trim()}" is not one`);
+      continue;
+    }
+    days[match[1] as DisputeCategory] = Number(match[2]);
+  }
+  return days;
+}
+
 /** Reads and validates the configuration; throws ConfigError listing every problem at once. */
 export function loadLedgerConfig(environment: Environment = process.env, cwd: string = process.cwd()): LedgerConfig {
   const problems: string[] = [];
   const port = integer(environment, 'LEDGER_PORT', 3000, 0, 65535, problems);
   const readWaitMs = integer(environment, 'LEDGER_READ_WAIT_MS', 5000, 0, 600000, problems);
   const storePollMs = integer(environment, 'LEDGER_POLL_MS', 100, 5, 60000, problems);
+  const disputeDueBusinessDays = disputeDueDays(environment, problems);
+  const disputeInformationBusinessDays = integer(environment, 'LEDGER_DISPUTE_INFO_DAYS', 5, 1, 999, problems);
+  const disputeReopenWindowDays = integer(environment, 'LEDGER_DISPUTE_REOPEN_DAYS', 30, 0, 3650, problems);
+  const disputeProcessIntervalMs = integer(environment, 'LEDGER_DISPUTE_PROCESS_MS', 5000, 10, 3600000, problems);
   const host = environment.LEDGER_HOST || '127.0.0.1';
   const dataDirRaw = environment.LEDGER_DATA_DIR || '.data';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   const storeKind = environment.LEDGER_STORE || 'embedded';
-  if (storeKind !== 'embedded') problems.push(`LEDGER_STORE must be "embedded", got "${storeKind}"`);
+  if (!(storeKinds as readonly string[]).includes(storeKind)) {
+    problems.push(`LEDGER_STORE must be one of ${storeKinds.join(', ')}, got "${storeKind}"`);
+  }
+  const connectionString = environment.LEDGER_EVENTSTOREDB_CONNECTION_STRING || null;
+  if (storeKind === 'eventstoredb' && connectionString === null) {
+    problems.push('LEDGER_EVENTSTOREDB_CONNECTION_STRING is required with LEDGER_STORE=eventstoredb (e.g. esdb://localhost:2113?tls=false)');
+  }
+  if (connectionString !== null && !/^esdb(\+discover)?:\/\/[^/?#]+/.test(connectionString)) {
+    problems.push(`LEDGER_EVENTSTOREDB_CONNECTION_STRING must be an EventStoreDB connection string (esdb://host:port?... or esdb+discover://...), got "${connectionString}"`);
+  }
   const logLevel = environment.LEDGER_LOG_LEVEL || 'log';
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     problems.push(`LEDGER_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   }
   const kafka = loadKafkaConfig(environment, problems);
+  const auth = authConfig(environment, cwd, dataDir, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
     host,
     dataDir,
-    storeKind: 'embedded',
+    storeKind: storeKind as StoreKind,
+    eventStoreDbConnectionString: storeKind === 'eventstoredb' ? connectionString : null,
     logLevel: logLevel as LedgerConfig['logLevel'],
     readWaitMs,
     storePollMs,
+    auth,
+    disputeDueBusinessDays,
+    disputeInformationBusinessDays,
+    disputeReopenWindowDays,
+    disputeProcessIntervalMs,
     kafka,
+  };
+}
+
+const claimNamePattern = /^[\x21-\x7e]{1,200}$/;
+
+function authConfig(environment: Environment, cwd: string, dataDir: string, problems: string[]): AuthConfig {
+  const pathOf = (raw: string) => (isAbsolute(raw) ? raw : resolve(cwd, raw));
+  const secret = environment.LEDGER_AUTH_SECRET || undefined;
+  const publicKeyFile = environment.LEDGER_AUTH_PUBLIC_KEY_FILE || undefined;
+  const jwksFile = environment.LEDGER_AUTH_JWKS_FILE || undefined;
+  const given = [secret && 'LEDGER_AUTH_SECRET', publicKeyFile && 'LEDGER_AUTH_PUBLIC_KEY_FILE', jwksFile && 'LEDGER_AUTH_JWKS_FILE'].filter(Boolean);
+  if (given.length > 1) problems.push(`Set at most one of LEDGER_AUTH_SECRET, LEDGER_AUTH_PUBLIC_KEY_FILE and LEDGER_AUTH_JWKS_FILE, got ${given.join(' and ')}`);
+  // HS256 needs at least as many bytes of key as the hash output (RFC 7518 section 3.2).
+  if (secret !== undefined && Buffer.byteLength(secret, 'utf8') < 32) problems.push('LEDGER_AUTH_SECRET must be at least 32 bytes long');
+  const keys: AuthKeySource =
+    secret !== undefined
+      ? { kind: 'secret', secret }
+      : publicKeyFile !== undefined
+        ? { kind: 'public-key', file: pathOf(publicKeyFile) }
+        : jwksFile !== undefined
+          ? { kind: 'jwks', file: pathOf(jwksFile) }
+          : { kind: 'local-secret', file: join(dataDir, 'auth-secret') };
+  const text = (key: string, fallback: string): string => {
+    const value = environment[key] || fallback;
+    if (!claimNamePattern.test(value)) problems.push(`${key} must be 1 to 200 printable characters without spaces, got "${value}"`);
+    return value;
+  };
+  return {
+    keys,
+    issuer: text('LEDGER_AUTH_ISSUER', 'incentive-ledger'),
+    audience: text('LEDGER_AUTH_AUDIENCE', 'incentive-ledger'),
+    roleClaim: text('LEDGER_AUTH_ROLE_CLAIM', 'role'),
+    payeeClaim: text('LEDGER_AUTH_PAYEE_CLAIM', 'payee_id'),
+    clockToleranceSeconds: integer(environment, 'LEDGER_AUTH_CLOCK_TOLERANCE_S', 30, 0, 600, problems),
   };
 }
 

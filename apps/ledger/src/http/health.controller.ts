@@ -5,6 +5,7 @@ import type { ProjectionRunner } from '#lib/projections/projection-runner.js';
 import { DomainError } from '#lib/shared/domain/domain-error.js';
 import { EVENT_STORE, KAFKA_INTEGRATION, PROJECTION_RUNNER } from '../ledger.tokens.js';
 import type { KafkaIntegration } from '../kafka/kafka-integration.js';
+import { Public } from './auth/roles.js';
 
 @ApiTags('health')
 @Controller('health')
@@ -16,6 +17,7 @@ export class HealthController {
   ) {}
 
   @Get()
+  @Public()
   @ApiOperation({ summary: 'Readiness: the store answers; projections run; how far they and the Kafka relay trail the log' })
   async health() {
     const headPosition = await this.store.headPosition();

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import Database from 'better-sqlite3';
 import { Observable, from, of, switchMap } from 'rxjs';
 import { conflictError } from '#lib/shared/domain/domain-error.js';
-import { idempotencyKeyOf, localOperator, type AuthenticatedRequest } from './request-context.js';
+import { actorOf, idempotencyKeyOf, type AuthenticatedRequest } from './request-context.js';
 
 /**
  * Idempotency-Key for commands (after Stripe and TigerBeetle): the same key with the same request replays the
@@ -86,7 +86,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (request.method === 'GET' || request.method === 'HEAD') return next.handle();
     const key = idempotencyKeyOf(request);
     if (key === null) return next.handle();
-    const scope = (request.actor ?? localOperator).id;
+    const scope = actorOf(request).id;
     const requestHash = requestHashOf(request.method, request.path, request.body);
     const remembered = this.store.find(scope, key);
     if (remembered) {

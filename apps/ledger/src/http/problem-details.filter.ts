@@ -106,6 +106,13 @@ export function toProblem(error: unknown): ProblemDetails {
   };
 }
 
+/** The RFC 6750 challenge of a 401: no error for a request without a token, invalid_token for a refused one. */
+export function bearerChallengeOf(problem: ProblemDetails): string {
+  if (problem.code === 'AUTH.TOKEN_MISSING') return 'Bearer realm="incentive-ledger"';
+  const description = problem.detail.replace(/["\\]/g, "'");
+  return `Bearer realm="incentive-ledger", error="invalid_token", error_description="${description}"`;
+}
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
@@ -116,6 +123,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const problem = toProblem(error);
     if (problem.status >= 500) this.logger.error(error instanceof Error ? error.stack : String(error));
+    if (problem.status === 401) response.setHeader('WWW-Authenticate', bearerChallengeOf(problem));
     problem.instance = request.originalUrl;
     const correlationId = request.header('x-correlation-id');
     if (correlationId) problem.correlationId = correlationId;

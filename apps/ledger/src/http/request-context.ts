@@ -2,14 +2,23 @@ import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import type { CommandContext } from '#lib/shared/application/command-context.js';
 import type { Actor } from '#lib/event-store/event-store.port.js';
+import type { PayeeAccess } from '#lib/organization/application/payee-access.js';
 import { validationError } from '#lib/shared/domain/domain-error.js';
-
-/** The actor a request acts as. Set by the authentication guard; until a request is authenticated, the local operator. */
-export const localOperator: Actor = { id: 'local-operator', role: 'admin' };
+import type { Principal } from './auth/bearer-tokens.js';
 
 export interface AuthenticatedRequest extends Request {
+  /** Who the request acts as: the verified token's subject and role, set by the access guard. */
   actor?: Actor;
+  principal?: Principal;
+  /** Whose payee data the caller may see, set by the access guard. */
+  payeeAccess?: PayeeAccess;
   correlationId?: string;
+}
+
+/** The request's actor; a route that reaches a command without one was not authorized, which is a programming error. */
+export function actorOf(request: AuthenticatedRequest): Actor {
+  if (request.actor === undefined) throw new Error(`${request.method} ${request.path} reached a command without an authenticated actor`);
+  return request.actor;
 }
 
 const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -49,7 +58,7 @@ export function correlationIdOf(request: AuthenticatedRequest): string {
 /** Builds the context a command handler needs from an HTTP request. */
 export function commandContextOf(request: AuthenticatedRequest): CommandContext {
   return {
-    actor: request.actor ?? localOperator,
+    actor: actorOf(request),
     correlationId: correlationIdOf(request),
     causationId: null,
     commandId: idempotencyKeyOf(request),

@@ -34,13 +34,14 @@ export class KafkaIntegration {
     readonly config: KafkaConfig,
     store: EventStore,
     dataDir: string,
+    /** The service clock: the business time of events recorded from a message that carries none. */
+    clock: () => Date,
   ) {
     const kafka = createKafkaClient({
       brokers: config.brokers,
       clientId: config.clientId,
       log: (level, message) => (level === 'warn' ? this.logger.warn(message) : this.logger.debug(message)),
     });
-    const clock = () => new Date();
     const { topics } = config;
     if (config.roles.has('relay')) {
       this.relayState = new SqliteRelayStateStore(join(dataDir, 'relay.sqlite'));

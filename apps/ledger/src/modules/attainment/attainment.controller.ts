@@ -6,6 +6,9 @@ import { notFoundError, validationError } from '#lib/shared/domain/domain-error.
 import { defineReadQuery } from '../../cqrs/define.js';
 import { ReadConsistency } from '../../http/read-consistency.js';
 import { parseListLimit } from '../../http/paging.js';
+import { CallerAccess } from '../../http/auth/access.guard.js';
+import { PayeeScope, Roles } from '../../http/auth/roles.js';
+import type { PayeeAccess } from '#lib/organization/application/payee-access.js';
 
 export const GetAttainment = defineReadQuery('GetAttainment', (db, query: { payeeId: string; periodId: string; measure?: string }) => getAttainment(db, query));
 export const ListAttainment = defineReadQuery('ListAttainment', (db, query: ListAttainmentQuery) => listAttainment(db, query));
@@ -28,6 +31,8 @@ export class AttainmentController {
   ) {}
 
   @Get('payees/:payeeId/attainment')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({ summary: 'A payee\'s credited amount, quota and attainment % per measure in a period, and credits held with their reason' })
   @ApiQuery({ name: 'period', required: true, description: '"2026-03", "2026-Q1" or "2026"' })
   @ApiQuery({ name: 'measure', required: false })
@@ -46,6 +51,8 @@ export class AttainmentController {
   }
 
   @Get('attainment')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ list: true })
   @ApiOperation({ summary: 'Everyone\'s attainment in a period, a page at a time' })
   @ApiQuery({ name: 'period', required: true })
   @ApiQuery({ name: 'measure', required: false })
@@ -58,9 +65,10 @@ export class AttainmentController {
     @Query('limit') limit?: string,
     @Query('after') after?: string,
     @Query('waitForPosition') waitForPosition?: string,
+    @CallerAccess() access?: PayeeAccess,
   ) {
     const periodId = requirePeriod(period);
     await this.consistency.waitFor(waitForPosition);
-    return this.queries.execute(new ListAttainment.query({ periodId, measure, limit: parseListLimit(limit), after }));
+    return this.queries.execute(new ListAttainment.query({ periodId, measure, limit: parseListLimit(limit), after, access }));
   }
 }

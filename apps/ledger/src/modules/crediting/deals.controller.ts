@@ -3,13 +3,17 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { allocateCredits, amendDeal, cancelDeal, closeDealWon } from '#lib/crediting/application/deal-commands.js';
-import { getDeal, listCreditsForPayee, listDeals, type ListCreditsQuery, type ListDealsQuery } from '#lib/crediting/application/deal-queries.js';
+import { dealPayees, getDeal, listCreditsForPayee, listDeals, type ListCreditsQuery, type ListDealsQuery } from '#lib/crediting/application/deal-queries.js';
 import { notFoundError, validationError } from '#lib/shared/domain/domain-error.js';
 import { defineReadQuery, defineStoreCommand } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
 import { ReadConsistency } from '../../http/read-consistency.js';
 import { parseListLimit } from '../../http/paging.js';
+import { CallerAccess } from '../../http/auth/access.guard.js';
+import type { PayeeResolver } from '../../http/auth/payee-resolvers.js';
+import { PayeeScope, Roles } from '../../http/auth/roles.js';
+import type { PayeeAccess } from '#lib/organization/application/payee-access.js';
 import { AllocateCreditsBody, AmendDealBody, CancelDealBody, CloseDealBody } from './deal.dto.js';
 
 export const CloseDealWon = defineStoreCommand('CloseDealWon', closeDealWon);
@@ -19,6 +23,12 @@ export const CancelDeal = defineStoreCommand('CancelDeal', cancelDeal);
 export const GetDeal = defineReadQuery('GetDeal', (db, parameters: { dealId: string }) => getDeal(db, parameters.dealId));
 export const ListDeals = defineReadQuery('ListDeals', (db, query: ListDealsQuery) => listDeals(db, query));
 export const ListCreditsForPayee = defineReadQuery('ListCreditsForPayee', (db, query: ListCreditsQuery) => listCreditsForPayee(db, query));
+
+/** A deal concerns its owner and everyone it currently credits. */
+export const dealPayeeResolver: PayeeResolver = {
+  payeesOf: (reader, dealId) => dealPayees(reader, dealId),
+  notFound: (dealId) => notFoundError('DEAL.NOT_FOUND', `Deal ${dealId} is not known`),
+};
 
 const idempotencyHeader = ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry safe: same key and body answer the same result; same key, other body: 409.' });
 const ifMatchHeader = ApiHeader({ name: 'If-Match', required: false, description: 'The ETag (revision) of the deal you read; 409 if it changed since.' });
@@ -34,6 +44,7 @@ export class DealsController {
   ) {}
 
   @Post('deals')
+  @Roles('analyst')
   @ApiOperation({ summary: 'Close a deal won and credit it: the owner gets 100% primary credit unless splits are given; overlays come on top' })
   @ApiResponse({ status: 201, type: CommandAccepted })
   @idempotencyHeader
@@ -45,6 +56,8 @@ export class DealsController {
   }
 
   @Get('deals')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ list: true })
   @ApiOperation({ summary: 'List deals, a page at a time (keyset paging with ?after=)' })
   @ApiQuery({ name: 'ownerPayeeId', required: false })
   @ApiQuery({ name: 'status', required: false, enum: ['won', 'cancelled'] })
@@ -57,15 +70,18 @@ export class DealsController {
     @Query('limit') limit?: string,
     @Query('after') after?: string,
     @Query('waitForPosition') waitForPosition?: string,
+    @CallerAccess() access?: PayeeAccess,
   ) {
     if (status !== undefined && status !== 'won' && status !== 'cancelled') {
       throw validationError('REQUEST.STATUS_INVALID', 'status must be "won" or "cancelled"', [{ field: 'status', message: 'must be "won" or "cancelled"' }]);
     }
     await this.consistency.waitFor(waitForPosition);
-    return this.queries.execute(new ListDeals.query({ ownerPayeeId, status, limit: parseListLimit(limit), after }));
+    return this.queries.execute(new ListDeals.query({ ownerPayeeId, status, limit: parseListLimit(limit), after, access }));
   }
 
   @Get('deals/:dealId')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ resolve: { kind: 'deal', param: 'dealId' } })
   @ApiOperation({ summary: 'A deal with its credits; ETag is its revision' })
   @waitQuery
   async get(@Param('dealId') dealId: string, @Res({ passthrough: true }) response: Response, @Query('waitForPosition') waitForPosition?: string) {
@@ -77,6 +93,7 @@ export class DealsController {
   }
 
   @Put('deals/:dealId/credits')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-allocate the deal\'s credits (a correction is a new event; earlier credits stay in history)' })
   @ApiResponse({ status: 200, type: CommandAccepted })
@@ -89,6 +106,7 @@ export class DealsController {
   }
 
   @Post('deals/:dealId/amendments')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Amend a deal: credits follow their shares' })
   @ApiResponse({ status: 200, type: CommandAccepted })
@@ -100,6 +118,7 @@ export class DealsController {
   }
 
   @Post('deals/:dealId/cancellation')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a deal: its credits leave attainment' })
   @ApiResponse({ status: 200, type: CommandAccepted })
@@ -111,6 +130,8 @@ export class DealsController {
   }
 
   @Get('payees/:payeeId/credits')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({ summary: 'A payee\'s credits, primary and overlay, a page at a time' })
   @ApiQuery({ name: 'fromDate', required: false })
   @ApiQuery({ name: 'toDate', required: false })

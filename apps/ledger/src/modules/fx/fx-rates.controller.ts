@@ -10,6 +10,7 @@ import { defineStoreCommand, defineStreamQuery } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
 import { RecordFxRateBody } from './fx-rate.dto.js';
+import { Roles } from '../../http/auth/roles.js';
 
 export const RecordFxRate = defineStoreCommand('RecordFxRate', recordFxRate);
 export const ListFxRates = defineStreamQuery('ListFxRates', (store, query: FxRatesQuery) => listFxRates(store, query));
@@ -37,6 +38,7 @@ export class FxRatesController {
   ) {}
 
   @Post()
+  @Roles('analyst')
   @ApiOperation({ summary: 'Record the rate of a currency pair for a date; a rate for a date already recorded corrects it (as a new event)' })
   @ApiResponse({ status: 201, type: CommandAccepted })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry safe: same key and body answer the same result; same key, other body: 409.' })
@@ -47,6 +49,7 @@ export class FxRatesController {
   }
 
   @Get()
+  @Roles('analyst', 'finance')
   @ApiOperation({ summary: 'The rates of one currency pair by date, with the rates each correction replaced' })
   @ApiQuery({ name: 'from', required: true, example: 'EUR' })
   @ApiQuery({ name: 'to', required: true, example: 'USD' })

@@ -9,6 +9,9 @@ import { defineReadQuery, defineStoreCommand } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
 import { ReadConsistency } from '../../http/read-consistency.js';
+import { CallerAccess } from '../../http/auth/access.guard.js';
+import { PayeeScope, Roles } from '../../http/auth/roles.js';
+import type { PayeeAccess } from '#lib/organization/application/payee-access.js';
 import { ChangeManagerBody, ChangeTerritoryBody, OnboardPayeeBody, SetQuotaBody } from './payee.dto.js';
 import { parseListLimit } from '../../http/paging.js';
 
@@ -35,6 +38,7 @@ export class PayeesController {
   ) {}
 
   @Post()
+  @Roles('analyst')
   @ApiOperation({ summary: 'Onboard a payee (a rep, manager or specialist) into the hierarchy' })
   @ApiResponse({ status: 201, type: CommandAccepted })
   @idempotencyHeader
@@ -45,6 +49,8 @@ export class PayeesController {
   }
 
   @Get()
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ list: true })
   @ApiOperation({ summary: 'List payees, a page at a time (keyset paging with ?after=)' })
   @ApiQuery({ name: 'managerId', required: false })
   @ApiQuery({ name: 'territory', required: false })
@@ -57,12 +63,15 @@ export class PayeesController {
     @Query('limit') limit?: string,
     @Query('after') after?: string,
     @Query('waitForPosition') waitForPosition?: string,
+    @CallerAccess() access?: PayeeAccess,
   ) {
     await this.consistency.waitFor(waitForPosition);
-    return this.queries.execute(new ListPayees.query({ managerId, territory, limit: parseListLimit(limit), after }));
+    return this.queries.execute(new ListPayees.query({ managerId, territory, limit: parseListLimit(limit), after, access }));
   }
 
   @Get(':payeeId')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({ summary: 'A payee with manager and territory history and quotas; ETag is its revision' })
   @ApiQuery({ name: 'asOfDate', required: false, description: 'Manager and territory as they stood on this date' })
   @waitQuery
@@ -80,6 +89,7 @@ export class PayeesController {
   }
 
   @Put(':payeeId/manager')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Change the payee\'s manager from a date on' })
   @ApiResponse({ status: 200, type: CommandAccepted })
@@ -91,6 +101,7 @@ export class PayeesController {
   }
 
   @Put(':payeeId/territory')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Change the payee\'s territory from a date on' })
   @ApiResponse({ status: 200, type: CommandAccepted })
@@ -102,6 +113,7 @@ export class PayeesController {
   }
 
   @Put(':payeeId/quotas/:periodId/:measure')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Set the payee\'s quota for a period ("2026-03", "2026-Q1" or "2026") and measure (e.g. bookings)' })
   @ApiResponse({ status: 200, type: CommandAccepted })

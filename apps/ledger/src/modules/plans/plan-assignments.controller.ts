@@ -10,6 +10,7 @@ import { defineStoreCommand, defineStreamQuery } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
 import { AssignPlanBody, EndAssignmentBody } from './plan.dto.js';
+import { PayeeScope, Roles } from '../../http/auth/roles.js';
 
 export const AssignPlan = defineStoreCommand('AssignPlan', assignPlan);
 export const EndAssignment = defineStoreCommand('EndAssignment', endAssignment);
@@ -31,6 +32,7 @@ export class PlanAssignmentsController {
   ) {}
 
   @Post()
+  @Roles('analyst')
   @ApiOperation({ summary: 'Put a payee on a published plan from a date (until a date, or open-ended); assignments of a payee never overlap' })
   @ApiResponse({ status: 201, type: AssignmentAccepted })
   @idempotencyHeader
@@ -48,6 +50,7 @@ export class PlanAssignmentsController {
   }
 
   @Post(':assignmentId/end')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'End an assignment on a date (exclusive), or move the end it has' })
   @ApiResponse({ status: 200, type: AssignmentAccepted })
@@ -65,6 +68,8 @@ export class PlanAssignmentsController {
   }
 
   @Get()
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({ summary: "A payee's plan assignments in date order; ETag is their revision" })
   async list(@Param('payeeId') payeeId: string, @Res({ passthrough: true }) response: Response) {
     const view = await this.queries.execute(new ListPlanAssignments.query({ payeeId }));

@@ -11,6 +11,7 @@ import { defineStoreCommand, defineStreamQuery } from '../../cqrs/define.js';
 import { accepted, CommandAccepted } from '../../http/command-response.js';
 import { commandContextOf, type AuthenticatedRequest } from '../../http/request-context.js';
 import { DraftPlanVersionBody, PlanVersionBody } from './plan.dto.js';
+import { Roles } from '../../http/auth/roles.js';
 
 export const DraftPlanVersion = defineStoreCommand('DraftPlanVersion', draftPlanVersion);
 export const RevisePlanDraft = defineStoreCommand('RevisePlanDraft', revisePlanDraft);
@@ -53,6 +54,7 @@ export class PlansController {
   ) {}
 
   @Post()
+  @Roles('analyst')
   @ApiOperation({ summary: 'Draft a plan version: version 1 of a new plan, or the next version of a known one (one draft at a time)' })
   @ApiResponse({ status: 201, type: PlanVersionAccepted })
   @idempotencyHeader
@@ -64,6 +66,7 @@ export class PlansController {
   }
 
   @Put(':planId/versions/:version')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revise a draft version (a published version never changes: draft a new one)' })
   @ApiResponse({ status: 200, type: PlanVersionAccepted })
@@ -82,6 +85,7 @@ export class PlansController {
   }
 
   @Post(':planId/versions/:version/publish')
+  @Roles('analyst')
   @HttpCode(200)
   @ApiOperation({ summary: 'Publish a draft version: statements price credits dated on or after its effectiveFrom with it' })
   @ApiResponse({ status: 200, type: PlanVersionAccepted })
@@ -99,6 +103,7 @@ export class PlansController {
   }
 
   @Get(':planId')
+  @Roles('analyst', 'finance')
   @ApiOperation({ summary: 'A plan\'s versions with their status, dates in force and full content; ETag is the plan\'s revision' })
   async get(@Param('planId') planId: string, @Res({ passthrough: true }) response: Response) {
     const plan = await this.queries.execute(new GetPlan.query({ planId }));

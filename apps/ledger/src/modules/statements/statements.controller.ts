@@ -8,6 +8,7 @@ import { estimateStatement, explainStatementLine, getStatement, modelPlanVersion
 import { statementAsOf, type StatementAsOf } from '#lib/statements/application/statement-as-of.js';
 import { defineReadQuery } from '../../cqrs/define.js';
 import { ReadConsistency } from '../../http/read-consistency.js';
+import { PayeeScope, Roles } from '../../http/auth/roles.js';
 import { EVENT_STORE, READ_MODEL_DB } from '../../ledger.tokens.js';
 import { EstimateStatementBody, ModelPlanBody, periodIdPattern } from './statement.dto.js';
 
@@ -68,6 +69,8 @@ export class StatementsController {
   ) {}
 
   @Get('payees/:payeeId/statements/:periodId')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({
     summary: 'A payee\'s commission statement for a period: lines (rounded once, half-even), totals as sums of lines, attainment and held credits',
     description: 'With ?asOf= the statement is reproduced from the log as it stood at that recorded time (answer: { asOf, position, statement }).',
@@ -88,6 +91,8 @@ export class StatementsController {
   }
 
   @Get('payees/:payeeId/statements/:periodId/lines/:lineId/explain')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @ApiOperation({ summary: 'How one statement line was made: credit, deal, plan version, tier, rate, formula, rounding, and the events behind it' })
   @periodParam
   @ApiParam({ name: 'lineId', description: 'The line\'s lineId, URL-encoded (it holds ":" and "/")' })
@@ -104,6 +109,8 @@ export class StatementsController {
   }
 
   @Post('payees/:payeeId/statements/:periodId/estimate')
+  @Roles('rep', 'manager', 'analyst', 'finance')
+  @PayeeScope({ param: 'payeeId' })
   @HttpCode(200)
   @ApiOperation({ summary: 'What-if: the statement with hypothetical deals added, and the difference they make. Records nothing.' })
   @ApiOkResponse({ description: '{ statement, addedLines, difference }' })
@@ -121,6 +128,7 @@ export class StatementsController {
   }
 
   @Post('plans/:planId/versions/:version/model')
+  @Roles('analyst', 'finance')
   @HttpCode(200)
   @ApiOperation({ summary: 'Model a plan version (draft or published) over everyone on the plan in a period: current, modelled and difference per payee. Records nothing.' })
   @ApiParam({ name: 'version', description: 'Version number within the plan' })
