@@ -3,6 +3,8 @@
  * feed; the only duplicates are records of events after the relay's stored checkpoint (published, but not yet
  * acknowledged back to the relay when it died), and each copy carries the same event id and bytes as the original.
  *
+ * Then `cli rebuild` of the read models, with the service stopped, publishes nothing again when the service restarts.
+ *
  * The service runs as a child process (the compiled dist/ build) with only the relay on Kafka; this test appends the
  * period's events to the same store file from its own process, as another writer would, while a plain kafkajs
  * consumer reads the topic.
@@ -26,6 +28,7 @@ import { PeriodDriver, frozenStatement } from '../bench/period-driver.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const serviceMain = join(repoRoot, 'dist/apps/ledger/src/main.js');
+const cliMain = join(repoRoot, 'dist/apps/cli/src/main.js');
 const PAYEES = 300;
 /** The kill comes once the consumer has read this many records: mid-stream of the relay's catch-up. */
 const KILL_AFTER_RECORDS = 80;
@@ -83,6 +86,25 @@ describeWithKafka('kill -9 of the service while its relay publishes', (brokers) 
     return { child, exited, output: () => output };
   };
 
+  const relayCheckpoint = (): number => {
+    const stateFile = new Database(join(dataDir, 'relay.sqlite'), { readonly: true });
+    try {
+      return (stateFile.prepare("SELECT position FROM relay_checkpoints WHERE relay_name = 'outbound'").get() as { position: number }).position;
+    } finally {
+      stateFile.close();
+    }
+  };
+
+  const waitForRelay = async (position: number): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const relay = await relayHealth();
+      if (relay !== null && relay.position >= position) return;
+      if (Date.now() > deadline) throw new Error(`relay did not reach ${position}: ${JSON.stringify(relay)}\n${service?.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
   const relayHealth = async (): Promise<{ position: number; status: string } | null> => {
     try {
       const reply = await fetch(`http://127.0.0.1:${port}/health`);
@@ -132,22 +154,14 @@ describeWithKafka('kill -9 of the service while its relay publishes', (brokers) 
     service.child.kill('SIGKILL');
     await service.exited;
     while (approved < 250) await period.approve([payees[approved++]], finance);
-    const stateFile = new Database(join(dataDir, 'relay.sqlite'), { readonly: true });
-    const checkpointAtKill = (stateFile.prepare("SELECT position FROM relay_checkpoints WHERE relay_name = 'outbound'").get() as { position: number }).position;
-    stateFile.close();
+    const checkpointAtKill = relayCheckpoint();
     expect(checkpointAtKill).toBeGreaterThan(0);
     expect(checkpointAtKill).toBeLessThan(await store.headPosition());
 
     service = await startService();
     while (approved < PAYEES) await period.approve([payees[approved++]], finance);
     const head = await store.headPosition();
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const relay = await relayHealth();
-      if (relay !== null && relay.position >= head) break;
-      if (Date.now() > deadline) throw new Error(`relay did not reach ${head}: ${JSON.stringify(relay)}\n${service.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForRelay(head);
     const distinctIds = (): number => new Set(reader.records.map((record) => record.headers['event-id'])).size;
     await reader.waitFor(() => distinctIds() >= PAYEES, 60_000, `${PAYEES} distinct payouts`);
 
@@ -168,4 +182,24 @@ describeWithKafka('kill -9 of the service while its relay publishes', (brokers) 
     // Per payee, one partition.
     for (const payeeId of payees) expect(new Set(records.filter(({ payout }) => payout.payeeId === payeeId).map(({ record }) => record.partition)).size).toBe(1);
   }, 240_000);
+
+  it('publishes nothing again after cli rebuild of the read models', async () => {
+    service!.child.kill('SIGTERM');
+    await service!.exited;
+    const checkpoint = relayCheckpoint();
+    const recordsBefore = reader.records.length;
+    const rebuild = spawnSync(process.execPath, [cliMain, 'rebuild', '--data-dir', dataDir], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, LEDGER_LOG_LEVEL: 'warn' } });
+    expect({ status: rebuild.status, stderr: rebuild.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(rebuild.stdout).toMatch(/^Rebuilt /);
+    expect(relayCheckpoint()).toBe(checkpoint);
+
+    // One new approval after the rebuild: the only record the restarted relay publishes.
+    service = await startService();
+    const april = new PeriodDriver(store, 'fy26-monthly', '2026-04');
+    await april.openAndClose([frozenStatement('R-000', '10.00')], testCommandContext());
+    await april.approve(['R-000'], testCommandContext({ actor: { id: 'finance-1', role: 'finance' } }));
+    await waitForRelay(await store.headPosition());
+    await reader.waitFor((records) => records.length > recordsBefore, 30_000, 'the approval after the rebuild');
+    expect(reader.records.slice(recordsBefore).map((record) => fromBinary(PayoutEventSchema, record.value).periodId)).toEqual(['2026-04']);
+  }, 120_000);
 });
