@@ -60,12 +60,12 @@ export async function runKafkaBench(options: KafkaBenchOptions): Promise<BenchFi
     return topics;
   };
   try {
-    const payouts = await catchUpThroughput(options.dir, kafka, topicsFor('payouts'), (store) => writeApprovals(store, options.throughputPeriods ?? 40, options.throughputPayees ?? 1000));
-    const mixed = await catchUpThroughput(options.dir, kafka, topicsFor('mixed'), async (store) => {
+    const payouts = await catchUpThroughput(options.dir, brokers, topicsFor('payouts'), (store) => writeApprovals(store, options.throughputPeriods ?? 40, options.throughputPayees ?? 1000));
+    const mixed = await catchUpThroughput(options.dir, brokers, topicsFor('mixed'), async (store) => {
       const written = await writeSyntheticLedger(store, { payees: 1000, deals: options.mixedDeals ?? 10_000 });
       return written + (await writeApprovals(store, 10, 1000));
     });
-    const latency = await approvalLatency(options.dir, kafka, brokers, topicsFor('latency'), options.approvalsPerSecond ?? 500, options.latencySeconds ?? 20);
+    const latency = await approvalLatency(options.dir, brokers, topicsFor('latency'), options.approvalsPerSecond ?? 500, options.latencySeconds ?? 20);
     return [
       atLeast(`relay catch-up, ${payouts.events} payout approval events`, payouts.eventsPerSecond, 'events/s', 20_000),
       { name: 'messages acknowledged (same run)', value: payouts.messagesPerSecond, unit: 'messages/s' },
@@ -139,11 +139,11 @@ interface Throughput {
   cpuMicrosecondsPerMessage: number;
 }
 
-async function catchUpThroughput(dir: string, kafka: kafkajs.Kafka, topics: FeedTopics, write: (store: EventStore) => Promise<number>): Promise<Throughput> {
+async function catchUpThroughput(dir: string, brokers: string[], topics: FeedTopics, write: (store: EventStore) => Promise<number>): Promise<Throughput> {
   const name = randomUUID();
   const store = SqliteEventStore.open({ path: join(dir, `${name}.events.sqlite`) });
   const state = new SqliteRelayStateStore(join(dir, `${name}.relay.sqlite`));
-  const publisher = new KafkaFeedPublisher(kafka, { topics: [topics.payouts, topics.attainment], topicPartitions: 6 });
+  const publisher = new KafkaFeedPublisher({ brokers, clientId: `bench-${name}`, topics: [topics.payouts, topics.attainment], topicPartitions: 6 });
   try {
     await write(store);
     const head = await store.headPosition();
@@ -182,11 +182,11 @@ interface Latency {
   latencyMsP99: number;
 }
 
-async function approvalLatency(dir: string, kafka: kafkajs.Kafka, brokers: string[], topics: FeedTopics, rate: number, seconds: number): Promise<Latency> {
+async function approvalLatency(dir: string, brokers: string[], topics: FeedTopics, rate: number, seconds: number): Promise<Latency> {
   const name = randomUUID();
   const store = SqliteEventStore.open({ path: join(dir, `${name}.events.sqlite`) });
   const state = new SqliteRelayStateStore(join(dir, `${name}.relay.sqlite`));
-  const publisher = new KafkaFeedPublisher(kafka, { topics: [topics.payouts, topics.attainment], topicPartitions: 6 });
+  const publisher = new KafkaFeedPublisher({ brokers, clientId: `bench-${name}`, topics: [topics.payouts, topics.attainment], topicPartitions: 6 });
   const relay = new OutboundRelay(store, state, publisher, { topics });
   const consumerClient = new Kafka({ clientId: 'bench-payroll', brokers, logLevel: logLevel.NOTHING });
   const consumer = consumerClient.consumer({ groupId: `bench-payroll-${name}`, maxWaitTimeInMs: 100 });

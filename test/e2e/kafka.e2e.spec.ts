@@ -62,7 +62,7 @@ describeWithKafka('the service with Kafka', (brokers) => {
       },
     });
     await sender.send({ topic: `${prefix}crm.deals.v1`, acks: -1, messages: [{ key: 'D-1', value: Buffer.from(toBinary(DealEventSchema, deal)) }] });
-    await feeds.waitFor((records) => records.some((record) => record.headers['event-type'] === 'AttainmentChanged' && record.key === 'P-1'), 30_000, 'attainment of P-1');
+    await feeds.waitFor((records) => records.some((record) => record.headers['event-type'] === 'AttainmentChanged' && record.key === 'P-1'), 60_000, 'attainment of P-1');
     const deal1 = await ledger.http.get('/deals/D-1').expect(200);
     expect(deal1.body).toMatchObject({ dealId: 'D-1', amount: '56000.00' });
     const month = feeds.records
@@ -77,7 +77,7 @@ describeWithKafka('the service with Kafka', (brokers) => {
     const period = new PeriodDriver(ledger.store, 'fy26-monthly', '2026-03');
     await period.openAndClose([frozenStatement('P-1', '5600.00'), frozenStatement('P-2', '0.00')], testCommandContext());
     await period.approve(undefined, testCommandContext({ actor: { id: 'finance-1', role: 'finance' } }));
-    await feeds.waitFor((records) => records.filter((record) => record.headers['event-type'] === 'PayoutApproved').length === 2, 30_000, 'two approvals');
+    await feeds.waitFor((records) => records.filter((record) => record.headers['event-type'] === 'PayoutApproved').length === 2, 60_000, 'two approvals');
     const approved = feeds.records.filter((record) => record.headers['event-type'] === 'PayoutApproved').map((record) => fromBinary(PayoutEventSchema, record.value));
     const approvedP1 = approved.find((payout) => payout.payeeId === 'P-1')!;
     expect(approvedP1.change).toMatchObject({ case: 'approved', value: { currency: 'USD', netPayable: '5600.00', approvedBy: 'finance-1' } });
@@ -85,7 +85,7 @@ describeWithKafka('the service with Kafka', (brokers) => {
 
     const confirmation = create(PayoutPaidConfirmationSchema, { payeeId: 'P-1', calendarId: approvedP1.calendarId, periodId: approvedP1.periodId, payoutId, payrollReference: 'RUN-03' });
     await sender.send({ topic: `${prefix}payroll.confirmations.v1`, acks: -1, messages: [{ key: 'P-1', value: Buffer.from(toBinary(PayoutPaidConfirmationSchema, confirmation)) }] });
-    await feeds.waitFor((records) => records.some((record) => record.headers['event-type'] === 'PayoutPaid'), 30_000, 'the payment');
+    await feeds.waitFor((records) => records.some((record) => record.headers['event-type'] === 'PayoutPaid'), 60_000, 'the payment');
     const paid = fromBinary(PayoutEventSchema, feeds.records.find((record) => record.headers['event-type'] === 'PayoutPaid')!.value);
     expect(paid).toMatchObject({ payeeId: 'P-1', change: { case: 'paid', value: { payoutId, payrollReference: 'RUN-03', confirmedBy: 'payroll-confirmations' } } });
 

@@ -47,7 +47,7 @@ describeWithKafka('outbound relay (payout and attainment feeds)', (brokers) => {
   beforeAll(async () => {
     ledger = await openLedgerHarness(temp.path);
     relayState = new SqliteRelayStateStore(temp.file('relay.sqlite'));
-    publisher = new KafkaFeedPublisher(kafka, { topics: [topics.payouts, topics.attainment], topicPartitions: 3 });
+    publisher = new KafkaFeedPublisher({ brokers, clientId: `relay-it-${runId}`, topics: [topics.payouts, topics.attainment], topicPartitions: 3 });
     relay = new OutboundRelay(ledger.store, relayState, publisher, { topics });
     reader = await readTopics(brokers, [topics.payouts, topics.attainment]);
   });
@@ -201,7 +201,7 @@ describeWithKafka('outbound relay (payout and attainment feeds)', (brokers) => {
     const head = await ledger.store.headPosition();
 
     const crashReader = await readTopics(brokers, [crashTopics.payouts]);
-    const kafkaPublisher = new KafkaFeedPublisher(kafka, { topics: [crashTopics.payouts, crashTopics.attainment], topicPartitions: 3 });
+    const kafkaPublisher = new KafkaFeedPublisher({ brokers, clientId: `relay-it-${runId}`, topics: [crashTopics.payouts, crashTopics.attainment], topicPartitions: 3 });
     const firstPublisher = new DyingPublisher(kafkaPublisher, (messages) => messages.some((message) => message.key === 'p-20'));
     const statePath = temp.file('crash-relay.sqlite');
     const firstState = new SqliteRelayStateStore(statePath);

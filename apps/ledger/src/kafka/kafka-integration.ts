@@ -45,7 +45,9 @@ export class KafkaIntegration {
     const { topics } = config;
     if (config.roles.has('relay')) {
       this.relayState = new SqliteRelayStateStore(join(dataDir, 'relay.sqlite'));
-      this.publisher = new KafkaFeedPublisher(kafka, {
+      this.publisher = new KafkaFeedPublisher({
+        brokers: config.brokers,
+        clientId: config.clientId,
         topics: [topics.payouts, topics.attainment],
         topicPartitions: config.topicPartitions,
         topicReplicationFactor: config.topicReplicationFactor,
