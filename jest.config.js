@@ -13,10 +13,11 @@ const typescript = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
-  testTimeout: 60000,
 };
 
 export default {
+  // A run-wide option: jest reads it here, not from a project.
+  testTimeout: 60000,
   projects: [
     { ...typescript, displayName: 'ledger', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },
     // The end-to-end suite once more with the EventStoreDB adapter as the store, over gRPC against the

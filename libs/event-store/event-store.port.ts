@@ -76,6 +76,14 @@ export interface ReadAllOptions {
   filter?: EventFilter;
 }
 
+export interface ReadAllPagesOptions {
+  /** Read events strictly after this global position. Default 0 (the whole log). */
+  afterPosition?: number;
+  /** Most events per page. */
+  pageSize: number;
+  filter?: EventFilter;
+}
+
 export interface SubscribeOptions {
   /** Deliver events strictly after this position (a stored checkpoint). Default 0. */
   afterPosition?: number;
@@ -95,6 +103,13 @@ export interface EventStore {
   /** Events of one stream in revision order; an empty array for a stream with no events. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * The log after a position, a page at a time, for a reader catching up (a projection rebuild): the same events as
+   * successive `readAll` calls, in global order, each page holding at most `pageSize`. The iteration ends once a read
+   * finds fewer than `pageSize` events (that short page is yielded when it is not empty): the log's end as it then
+   * stood. An adapter may read a few pages ahead of the caller; leaving the loop early (`break`, `return()`) stops it.
+   */
+  readAllPages(options: ReadAllPagesOptions): AsyncIterable<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** The position of the last committed event (0 for an empty log). */
   headPosition(): Promise<number>;

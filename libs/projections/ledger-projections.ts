@@ -5,6 +5,8 @@ import { disputeProcessStateProjection } from '#lib/disputes/application/dispute
 import { disputesProjection } from '#lib/disputes/application/disputes.projection.js';
 import { payeeDirectoryProjection } from '#lib/organization/application/payee-directory.projection.js';
 import { createStatementsProjection } from '#lib/statements/application/statements.projection.js';
+import { createPayoutsProjection } from '#lib/payouts/application/payouts.projection.js';
+import { createLedgerProjection } from '#lib/ledger/application/ledger.projection.js';
 import type { Projection } from './projection.js';
 
 /**
@@ -21,5 +23,7 @@ export function createLedgerProjections(): Projection[] {
     createAuditTrailProjection(),
     disputesProjection,
     disputeProcessStateProjection,
+    createPayoutsProjection(),
+    createLedgerProjection(),
   ];
 }

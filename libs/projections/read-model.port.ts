@@ -10,19 +10,35 @@
 
 export type SqlParameter = string | number | null;
 
-export interface RunResult {
-  /** Rows inserted, updated or deleted by the statement. */
-  changes: number;
-}
-
 export interface ReadModelReader {
   /** The first row, or undefined. Column names as selected. */
   get<Row = Record<string, unknown>>(sql: string, parameters?: readonly SqlParameter[]): Promise<Row | undefined>;
   all<Row = Record<string, unknown>>(sql: string, parameters?: readonly SqlParameter[]): Promise<Row[]>;
 }
 
+/**
+ * Writes resolve once the adapter has taken them, which with `writeBehind` may be before they are carried out; a read
+ * always sees every write made before it in the transaction, and a failed write fails the transaction (the next read
+ * or the commit rejects, and nothing of it is kept).
+ */
 export interface ReadModelTransaction extends ReadModelReader {
-  run(sql: string, parameters?: readonly SqlParameter[]): Promise<RunResult>;
+  run(sql: string, parameters?: readonly SqlParameter[]): Promise<void>;
+  /**
+   * Runs one statement once per parameter row, in order ("executemany"): how many rows are written. The statement
+   * is prepared once. Rows may be produced lazily (a generator), so that each row's parameters die young instead of
+   * all of them living until the last is built; each row must be its own array, since an adapter may hold on to the
+   * rows (a PostgreSQL adapter can send them as one pipelined batch).
+   */
+  runMany(sql: string, rows: Iterable<readonly SqlParameter[]>): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * The transaction writes many rows and reads few (a catch-up): the adapter may carry out its writes behind the
+   * caller (on another thread), so that the caller goes on computing while its rows are written. Reads wait for the
+   * writes made before them, and the commit for all of them.
+   */
+  writeBehind?: boolean;
 }
 
 export interface ReadModelDb {
@@ -30,7 +46,7 @@ export interface ReadModelDb {
    * Runs `work` in one write transaction: it commits when `work` resolves and rolls back when it throws.
    * Write transactions run one at a time. The transaction object must not be used after `work` settles.
    */
-  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>): Promise<Result>;
+  transaction<Result>(work: (transaction: ReadModelTransaction) => Promise<Result>, options?: TransactionOptions): Promise<Result>;
   /** Runs `work` on one consistent, committed snapshot; it never sees a write transaction that is still open. */
   read<Result>(work: (reader: ReadModelReader) => Promise<Result>): Promise<Result>;
   close(): Promise<void>;

@@ -1,9 +1,11 @@
 import type { ReadModelTransaction, SqlParameter } from './read-model.port.js';
 
 /**
- * Writes many rows with few statements: multi-row `INSERT ... VALUES (...), (...)` (portable to PostgreSQL,
- * including with an `ON CONFLICT ... DO UPDATE` suffix as long as no key repeats within the rows).
- * Chunks are powers of two up to 256 rows, so only a handful of distinct statements is ever prepared.
+ * Writes many rows with one single-row statement run once per row (`runMany`, prepared once). Measured on the
+ * statements read model's rows, this costs about a third less SQLite time than multi-row `INSERT ... VALUES (...),
+ * (...)` of 256 rows: binding thousands of parameters and the multi-row statement's own program cost more than the
+ * calls they save. An `ON CONFLICT ... DO UPDATE` suffix applies row by row, so a key may repeat within the rows
+ * (the last one wins).
  */
 export async function insertRows(
   transaction: ReadModelTransaction,
@@ -14,23 +16,21 @@ export async function insertRows(
   suffix = '',
 ): Promise<void> {
   if (rows.length === 0) return;
-  const width = rows[0].length;
-  let start = 0;
-  while (start < rows.length) {
-    let chunk = 256;
-    while (chunk > rows.length - start) chunk /= 2;
-    const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-    const parameters: SqlParameter[] = new Array(chunk * width);
-    for (let index = 0; index < chunk; index++) {
-      const row = rows[start + index];
-      for (let column = 0; column < width; column++) parameters[index * width + column] = row[column];
-    }
-    await transaction.run(`${insertInto} VALUES ${Array.from({ length: chunk }, () => tuple).join(', ')} ${suffix}`, parameters);
-    start += chunk;
-  }
+  await transaction.runMany(`${insertInto} VALUES ${placeholders(rows[0].length)} ${suffix}`, rows);
 }
 
-/** `DELETE FROM table WHERE column IN (...)` for many keys, chunked like insertRows. */
+const tuples = new Map<number, string>();
+/** `(?, ?, ?)` for a row of `width` parameters. */
+function placeholders(width: number): string {
+  let tuple = tuples.get(width);
+  if (tuple === undefined) {
+    tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
+    tuples.set(width, tuple);
+  }
+  return tuple;
+}
+
+/** `DELETE FROM table WHERE column IN (...)` for many keys, up to 256 keys per statement, in power-of-two chunks. */
 export async function deleteWhereIn(transaction: ReadModelTransaction, table: string, column: string, keys: readonly SqlParameter[]): Promise<void> {
   let start = 0;
   while (start < keys.length) {

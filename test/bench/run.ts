@@ -5,12 +5,13 @@ import type { BenchFigure } from './bench-types.js';
 import { runDisputesBench } from './disputes.bench.js';
 import { runEventStoreBench } from './event-store.bench.js';
 import { runStatementsBench } from './statements.bench.js';
+import { runPayoutsBench } from './payouts.bench.js';
 import { runKafkaBench } from './kafka.bench.js';
 
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
- * `npm run bench -- event-store` (or `statements`, `disputes`, `kafka`) runs only the benchmarks with that key. `kafka`
+ * `npm run bench -- event-store` (or `statements`, `disputes`, `payouts`, `kafka`) runs only the benchmarks with that key. `kafka`
  * needs a broker (KAFKA_BROKERS, e.g. from deploy/kafka/kafka.sh start).
  */
 const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
@@ -24,6 +25,11 @@ const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFi
     key: 'disputes',
     name: 'disputes (filing over HTTP with validation, analyst queue with filters over 10,000 open disputes)',
     run: (dir) => runDisputesBench({ dir }),
+  },
+  {
+    key: 'payouts',
+    name: 'payouts (close and approve a month of 10,000 payees x 100 credits end to end; trial balance over the whole ledger)',
+    run: (dir) => runPayoutsBench({ dir }),
   },
   {
     key: 'kafka',

@@ -13,6 +13,8 @@ import { startLedgerTestApp, type HttpAgent, type LedgerTestApp } from '../suppo
 
 const json = { 'content-type': 'application/json' };
 const PERIOD = '2026-03';
+/** A month of PLAN's calendar closed in setup. */
+const FROZEN = '2026-02';
 const PLAN = 'PL-M';
 
 type Method = 'get' | 'post' | 'put';
@@ -191,6 +193,26 @@ const rows: Row[] = [
   },
   { route: 'get /payees/:payeeId/plan-assignments', roles: readers, scope: 'payee', ok: 200, call: (t) => ({ path: `/payees/${t.payeeId}/plan-assignments` }) },
 
+  // territory overlays
+  {
+    route: 'post /territories/:territory/overlays',
+    roles: ['analyst'],
+    scope: 'none',
+    ok: 201,
+    call: (t, n) => ({ path: `/territories/T-${n}/overlays`, body: { payeeId: t.payeeId, role: 'overlay_specialist', sharePercent: '10', effectiveFrom: '2026-01-01' } }),
+  },
+  {
+    route: 'post /territories/:territory/overlays/:assignmentId/end',
+    roles: ['analyst'],
+    scope: 'none',
+    ok: 200,
+    call: async (t, n, admin) => {
+      await created(admin, 'post', `/territories/TE-${n}/overlays`, { payeeId: t.payeeId, role: 'overlay_specialist', sharePercent: '10', effectiveFrom: '2026-01-01' });
+      return { path: `/territories/TE-${n}/overlays/${encodeURIComponent(`${t.payeeId}@2026-01-01`)}/end`, body: { effectiveUntil: '2026-07-01' } };
+    },
+  },
+  { route: 'get /territories/:territory/overlays', roles: ['analyst', 'finance'], scope: 'none', ok: 200, call: () => ({ path: '/territories/EMEA/overlays' }) },
+
   // FX rates
   { route: 'post /fx-rates', roles: ['analyst'], scope: 'none', ok: 201, call: (_, n) => ({ path: '/fx-rates', body: { fromCurrency: 'EUR', toCurrency: 'USD', date: day(n), rate: '1.08' } }) },
   { route: 'get /fx-rates', roles: ['analyst', 'finance'], scope: 'none', ok: 200, call: () => ({ path: '/fx-rates?from=EUR&to=USD' }) },
@@ -268,7 +290,93 @@ const rows: Row[] = [
     ok: 200,
     call: async (t, _, admin) => disputeCall(await fileDisputeFor(admin, t.payeeId, ['assign', 'reject']), '/reopening', { reason: 'new evidence' }),
   },
+
+  // periods, payouts and the ledger (calendar "monthly" of PLAN has FROZEN closed by the setup admin, a month without
+  // deals, so that no deal command of another row reaches a closed period; each command that changes a period's
+  // status works on a calendar of its own, so that every admitted call can succeed)
+  {
+    route: 'post /calendars/:calendarId/periods/:periodId/close',
+    roles: ['analyst'],
+    scope: 'none',
+    ok: 200,
+    call: async (_, n, admin) => ({ path: `/calendars/${await calendarFor(admin, n)}/periods/${PERIOD}/close`, body: {} }),
+  },
+  {
+    route: 'post /calendars/:calendarId/periods/:periodId/approvals',
+    roles: ['finance'],
+    scope: 'none',
+    ok: 200,
+    call: async (_, n, admin) => ({ path: `/calendars/${await calendarFor(admin, n, ['close'])}/periods/${PERIOD}/approvals`, body: {} }),
+  },
+  {
+    route: 'post /calendars/:calendarId/periods/:periodId/payments',
+    roles: ['payroll'],
+    scope: 'none',
+    ok: 200,
+    call: async (_, n, admin) => ({
+      path: `/calendars/${await calendarFor(admin, n, ['close', 'approve'])}/periods/${PERIOD}/payments`,
+      body: { payrollReference: `run-${n}`, paidOn: '2026-04-05' },
+    }),
+  },
+  {
+    route: 'post /calendars/:calendarId/periods/:periodId/reopen',
+    roles: ['finance'],
+    scope: 'none',
+    ok: 200,
+    call: async (_, n, admin) => ({ path: `/calendars/${await calendarFor(admin, n, ['close'])}/periods/${PERIOD}/reopen`, body: { reason: 'late deal' } }),
+  },
+  {
+    route: 'post /calendars/:calendarId/periods/:periodId/lines',
+    roles: ['analyst'],
+    scope: 'none',
+    ok: 201,
+    call: (t, n) => ({
+      path: '/calendars/monthly/periods/2026-04/lines',
+      body: { payeeId: t.payeeId, currency: 'USD', lines: [{ lineId: `manual-${n}`, amount: '10.00', cause: { kind: 'manual', reference: `ticket-${n}` }, explanation: 'goodwill' }] },
+    }),
+  },
+  { route: 'get /calendars/:calendarId/periods/:periodId', roles: ['analyst', 'finance', 'payroll'], scope: 'none', ok: 200, call: () => ({ path: `/calendars/monthly/periods/${FROZEN}` }) },
+  { route: 'get /calendars/:calendarId/periods/:periodId/payouts', roles: ['analyst', 'finance', 'payroll'], scope: 'none', ok: 200, call: () => ({ path: `/calendars/monthly/periods/${FROZEN}/payouts` }) },
+  {
+    route: 'get /calendars/:calendarId/periods/:periodId/payees/:payeeId',
+    roles: [...readers, 'payroll'],
+    scope: 'payee',
+    ok: 200,
+    call: (t) => ({ path: `/calendars/monthly/periods/${FROZEN}/payees/${t.payeeId}` }),
+  },
+  {
+    route: 'get /calendars/:calendarId/periods/:periodId/payees/:payeeId/frozen-statement',
+    roles: [...readers, 'payroll'],
+    scope: 'payee',
+    ok: 200,
+    call: (t) => ({ path: `/calendars/monthly/periods/${FROZEN}/payees/${t.payeeId}/frozen-statement` }),
+  },
+  {
+    route: 'get /payouts/:payoutId',
+    roles: ['analyst', 'finance', 'payroll'],
+    scope: 'none',
+    ok: 200,
+    call: async (t, _, admin) => {
+      const payee = await admin.get(`/calendars/monthly/periods/${FROZEN}/payees/${t.payeeId}`).expect(200);
+      return { path: `/payouts/${encodeURIComponent(payee.body.payout.payoutId)}` };
+    },
+  },
+  { route: 'get /ledger/trial-balance', roles: ['finance'], scope: 'none', ok: 200, call: () => ({ path: '/ledger/trial-balance?asOf=2026-12-31' }) },
+  { route: 'get /payees/:payeeId/ledger/entries', roles: ['finance'], scope: 'none', ok: 200, call: (t) => ({ path: `/payees/${t.payeeId}/ledger/entries` }) },
 ];
+
+/** Approves and pays in setup: the setup admin prepares closes, and may not approve them too. */
+let setupFinance: HttpAgent;
+
+/** A calendar of its own (a plan closing in it), taken through the given steps in PERIOD by the setup actors. */
+async function calendarFor(admin: HttpAgent, n: number, steps: ('close' | 'approve')[] = []): Promise<string> {
+  const calendarId = `cal-${n}`;
+  await created(admin, 'post', '/plans', { ...planBody(`PL-CAL-${n}`), calendarId });
+  await created(admin, 'post', `/plans/PL-CAL-${n}/versions/1/publish`, {});
+  if (steps.includes('close')) await created(admin, 'post', `/calendars/${calendarId}/periods/${PERIOD}/close`, {});
+  if (steps.includes('approve')) await created(setupFinance, 'post', `/calendars/${calendarId}/periods/${PERIOD}/approvals`, {});
+  return calendarId;
+}
 
 /** The caller each role is tested as, and the payee whose data is "their own". */
 const callerOf: Record<Role, { payeeId?: string; own: string }> = {
@@ -300,6 +408,9 @@ describe('authorization matrix', () => {
     }
     await created(ledger.http, 'post', '/fx-rates', { fromCurrency: 'EUR', toCurrency: 'USD', date: '2026-03-02', rate: '1.08' });
     await ledger.http.get(`/payees?waitForPosition=${await ledger.headPosition()}`).expect(200);
+    await created(ledger.http, 'post', `/calendars/monthly/periods/${FROZEN}/close`, {});
+    await ledger.http.get(`/payees?waitForPosition=${await ledger.headPosition()}`).expect(200);
+    setupFinance = ledger.as('finance', { id: 'finance-setup' });
     for (const role of roles) agents.set(role, ledger.as(role, { id: `${role}-matrix`, payeeId: callerOf[role].payeeId }));
   });
 

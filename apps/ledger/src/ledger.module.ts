@@ -3,11 +3,26 @@ import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { EventStore } from '#lib/event-store/event-store.port.js';
-import { ProjectionRunner } from '#lib/projections/projection-runner.js';
+import { ProjectionRunner, ProjectionWaitTimeoutError } from '#lib/projections/projection-runner.js';
+import { DomainError } from '#lib/shared/domain/domain-error.js';
+import type { PayoutDependencies } from '#lib/payouts/application/period-commands.js';
+import { PayoutReactions } from '#lib/payouts/application/payout-reactions.js';
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { SqliteReadModelDb } from '#lib/shared/infrastructure/sqlite-read-model-db.js';
 import type { LedgerConfig } from './config/ledger-config.js';
-import { CLOCK, DISPUTE_ADJUSTMENTS, EVENT_STORE, KAFKA_INTEGRATION, LEDGER_CONFIG, PROJECTION_RUNNER, READ_MODEL_DB, systemClock, type Clock } from './ledger.tokens.js';
+import {
+  CLOCK,
+  DISPUTE_ADJUSTMENTS,
+  EVENT_STORE,
+  KAFKA_INTEGRATION,
+  LEDGER_CONFIG,
+  PAYOUT_DEPENDENCIES,
+  PAYOUT_REACTIONS,
+  PROJECTION_RUNNER,
+  READ_MODEL_DB,
+  systemClock,
+  type Clock,
+} from './ledger.tokens.js';
 import { openEventStore } from './open-event-store.js';
 import { KafkaIntegration } from './kafka/kafka-integration.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
@@ -42,10 +57,19 @@ import { StatementsController, statementQueries } from './modules/statements/sta
 import { DraftPlanVersion, GetPlan, PlansController, PublishPlanVersion, RevisePlanDraft } from './modules/plans/plans.controller.js';
 import { AssignPlan, EndAssignment, ListPlanAssignments, PlanAssignmentsController } from './modules/plans/plan-assignments.controller.js';
 import { FxRatesController, ListFxRates, RecordFxRate } from './modules/fx/fx-rates.controller.js';
+import { PeriodsController, payoutQueries, payoutUseCases } from './modules/payouts/periods.controller.js';
+import { LedgerController, ledgerQueries } from './modules/ledger/ledger.controller.js';
 import { DisputesController, disputeCommands, disputePayeeResolver, disputeQueries } from './modules/disputes/disputes.controller.js';
 import { DisputeProcessTimer } from './modules/disputes/dispute-process-timer.js';
-import { noOpenPeriodKnown, PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
+import { earliestOpenPeriodOf } from '#lib/payouts/application/payout-queries.js';
+import { PeriodStreamAdjustments } from '#lib/disputes/application/period-adjustments.js';
 import type { DisputeAdjustmentPort } from '#lib/disputes/application/dispute-processes.js';
+import {
+  AssignTerritoryOverlay,
+  EndTerritoryOverlay,
+  ListTerritoryOverlays,
+  TerritoryOverlaysController,
+} from './modules/crediting/territory-overlays.controller.js';
 
 /** What a caller (a test, a tool) may put in place of the defaults. */
 export interface LedgerModuleOptions {
@@ -54,23 +78,26 @@ export interface LedgerModuleOptions {
 }
 import { AuditController, ListAuditTrail } from './modules/audit/audit.controller.js';
 
-/** Starts the projections once the application is up and stops everything in order when it shuts down. */
+/** Starts the projections, the payout reactions and then the Kafka integration once the application is up, and stops them in reverse order when it shuts down. */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly readModels: ReadModelDb,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(PAYOUT_REACTIONS) private readonly reactions: PayoutReactions,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
     @Inject(KAFKA_INTEGRATION) private readonly kafka: KafkaIntegration | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.runner.start();
+    await this.reactions.start();
     await this.kafka?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.kafka?.stop();
+    await this.reactions.stop();
     await this.runner.stop();
     await this.store.close();
     await this.readModels.close();
@@ -87,26 +114,30 @@ const useCases = [
   AllocateCredits,
   AmendDeal,
   CancelDeal,
+  AssignTerritoryOverlay,
+  EndTerritoryOverlay,
   DraftPlanVersion,
   RevisePlanDraft,
   PublishPlanVersion,
   AssignPlan,
   EndAssignment,
   RecordFxRate,
+  ...payoutUseCases,
 ];
 /** Records routes address by id, turned into the payees they concern for @PayeeScope({ resolve }). */
 const payeeResolvers: PayeeResolvers = { deal: dealPayeeResolver, dispute: disputePayeeResolver };
 
-const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListAuditTrail];
+const readQueries = [...disputeQueries, GetPayee, ListPayees, GetDeal, ListDeals, ListCreditsForPayee, GetAttainment, ListAttainment, ...statementQueries, GetPlan, ListPlanAssignments, ListFxRates, ListTerritoryOverlays, ListAuditTrail, ...payoutQueries, ...ledgerQueries];
 
 @Module({})
 export class LedgerModule {
   static forRoot(config: LedgerConfig, options: LedgerModuleOptions = {}): DynamicModule {
     const logger = new Logger('Projections');
+    const reactionsLogger = new Logger('PayoutReactions');
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, AuditController, DisputesController],
+      controllers: [HealthController, PayeesController, DealsController, AttainmentController, StatementsController, PlansController, PlanAssignmentsController, FxRatesController, AuditController, DisputesController, PeriodsController, LedgerController, TerritoryOverlaysController],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
@@ -121,6 +152,28 @@ export class LedgerModule {
             }),
         },
         {
+          provide: PAYOUT_DEPENDENCIES,
+          inject: [EVENT_STORE, READ_MODEL_DB, PROJECTION_RUNNER],
+          useFactory: (store: EventStore, db: ReadModelDb, runner: ProjectionRunner): PayoutDependencies => ({
+            store,
+            db,
+            async readModelsAt(position) {
+              try {
+                await runner.waitForPosition(position, { timeoutMs: config.commandWaitMs });
+              } catch (error) {
+                if (!(error instanceof ProjectionWaitTimeoutError)) throw error;
+                throw new DomainError('READ_MODEL.NOT_CAUGHT_UP', `The read models have not reached position ${position} within ${config.commandWaitMs} ms; retry shortly.`, 'unavailable');
+              }
+            },
+          }),
+        },
+        {
+          provide: PAYOUT_REACTIONS,
+          inject: [PAYOUT_DEPENDENCIES],
+          useFactory: (deps: PayoutDependencies) =>
+            new PayoutReactions(deps, { onError: (error) => reactionsLogger.error(`Payout reactions stopped: ${error.message}`, error.stack) }),
+        },
+        {
           provide: KAFKA_INTEGRATION,
           inject: [EVENT_STORE, CLOCK],
           useFactory: (store: EventStore, clock: Clock): KafkaIntegration | null =>
@@ -129,10 +182,11 @@ export class LedgerModule {
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
         {
           provide: DISPUTE_ADJUSTMENTS,
-          inject: [EVENT_STORE],
-          // Which period is a payee's earliest open one is the payouts context's answer; until it gives one, approved
-          // adjustments wait (their remedies stay pending) and are posted once it does.
-          useFactory: (store: EventStore): DisputeAdjustmentPort => new PeriodStreamAdjustments(store, noOpenPeriodKnown),
+          inject: [EVENT_STORE, READ_MODEL_DB, CLOCK],
+          // Which period is a payee's earliest open one is the payouts context's answer (the period after their
+          // calendar's latest closed one); a payee on no plan has none, and their approved adjustments wait.
+          useFactory: (store: EventStore, db: ReadModelDb, clock: Clock): DisputeAdjustmentPort =>
+            new PeriodStreamAdjustments(store, (payeeId) => earliestOpenPeriodOf(db, { payeeId, today: clock.now().toISOString().slice(0, 10) })),
         },
         IdempotencyInterceptor,
         ReadConsistency,

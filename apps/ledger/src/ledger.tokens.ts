@@ -3,6 +3,8 @@ export const LEDGER_CONFIG = Symbol('LedgerConfig');
 export const EVENT_STORE = Symbol('EventStore');
 export const READ_MODEL_DB = Symbol('ReadModelDb');
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
+export const PAYOUT_DEPENDENCIES = Symbol('PayoutDependencies');
+export const PAYOUT_REACTIONS = Symbol('PayoutReactions');
 /** The Kafka integration (relay, consumers), or null when no brokers are configured. */
 export const KAFKA_INTEGRATION = Symbol('KafkaIntegration');
 export const CLOCK = Symbol('Clock');

@@ -3,7 +3,7 @@ import { attainmentPercent, Money } from '#lib/shared/domain/money.js';
 import { compareDecimals } from './decimal-compare.js';
 import { attainmentPercentText } from './engine-state.js';
 import type { ComponentInput, PlanVersionInput, RateTableMode, TierInput } from './commission-plan.js';
-import { applyCredit, compareCredits, computeStatement, startPeriod, statementOf } from './commission-engine.js';
+import { applyCredit, compareCredits, computeStatement, startPeriod, statementOf, statementSummaryOf } from './commission-engine.js';
 import type { CreditInput, Statement, StatementInput } from './statement.js';
 import { describeLine, planVersion, quarter, rateTable, statementInput } from './testing/statement-fixtures.js';
 
@@ -282,6 +282,21 @@ describe('commission engine properties', () => {
         const statement = statementOf(state);
         expect(statement).toEqual(computeStatement(input));
         expect(statement.lines).toEqual(streamed);
+      }),
+      runs,
+    );
+  });
+
+  test('a state that keeps no lines hands out the same lines and sums up to the same statement', () => {
+    fc.assert(
+      fc.property(generalInputArbitrary, (input) => {
+        const state = startPeriod(input, { keepLines: false });
+        const streamed = [];
+        for (const item of [...input.credits].sort(compareCredits)) streamed.push(...applyCredit(state, item).newLines);
+        const { lines, ...full } = computeStatement(input);
+        expect(streamed).toEqual(lines);
+        expect(statementSummaryOf(state)).toEqual({ ...full, lineCount: lines.length });
+        expect(state.internal.lines).toEqual([]);
       }),
       runs,
     );

@@ -71,8 +71,18 @@ export type { CommissionPeriodState } from './engine-state.js';
  * changes, never a rescan of the period.
  */
 
+export interface PeriodOptions {
+  /**
+   * Whether the state keeps every line (default true), so that `statementOf` lists them. A caller that stores each
+   * credit's lines as `applyCredit` hands them out (a projection writing them to a table) passes false: the state then
+   * holds no line once it is handed out, only the count and the totals, and is read with `statementSummaryOf`. A
+   * projection keeping thousands of states in memory spares the garbage collector every line it has already stored.
+   */
+  keepLines?: boolean;
+}
+
 /** Begins a payee-period. Throws a validation DomainError on a broken plan, assignment, quota or FX row. */
-export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
+export function startPeriod(setup: PeriodSetupInput, options: PeriodOptions = {}): CommissionPeriodState {
   const { period, payeeId } = setup;
   if (!isDateString(period.start) || !isDateString(period.end) || period.end < period.start) {
     throw validationError('PERIOD.RANGE_INVALID', `Period ${period.id} must run from a start date to an end date on or after it`, [
@@ -115,6 +125,8 @@ export function startPeriod(setup: PeriodSetupInput): CommissionPeriodState {
       applied: new Map(),
       lastApplied: null,
       lines: [],
+      keepLines: options.keepLines ?? true,
+      linesHandedOut: 0,
       heldCredits: [],
       totalsByKind: lineKinds.map(() => zero),
       context: {
@@ -161,8 +173,17 @@ export function applyCredit(state: CommissionPeriodState, credit: CreditInput): 
   const linesBefore = internal.lines.length;
   const heldBefore = internal.heldCredits.length;
   foldCredit(state, credit);
-  return { state, newLines: internal.lines.slice(linesBefore), newHeldCredits: internal.heldCredits.slice(heldBefore) };
+  const newHeldCredits = internal.heldCredits.slice(heldBefore);
+  if (internal.keepLines) return { state, newLines: internal.lines.slice(linesBefore), newHeldCredits };
+  // Without kept lines the list only ever holds this credit's: hand it over and start a new one.
+  const newLines = internal.lines;
+  internal.linesHandedOut += newLines.length;
+  internal.lines = [];
+  return { state, newLines, newHeldCredits };
 }
+
+/** How many lines the statement has so far, kept or handed out. */
+export const lineCountOf = (state: CommissionPeriodState): number => state.internal.linesHandedOut + state.internal.lines.length;
 
 /** The full recompute: the closed result of a period, independent of the order credits arrived in. */
 export function computeStatement(input: StatementInput): Statement {
@@ -394,6 +415,28 @@ function creditContext(internal: PeriodInternals, credit: CreditInput, sources: 
 
 /** The statement as it stands: lines so far, totals as sums of rounded lines, attainment, held credits. */
 export function statementOf(state: CommissionPeriodState): Statement {
+  if (!state.internal.keepLines) throw new Error(`The state of ${state.periodId} for ${state.payeeId} keeps no lines: read it with statementSummaryOf`);
+  const { totals, attainment, heldCredits } = statementSummaryOf(state);
+  const internal = state.internal;
+  return {
+    payeeId: state.payeeId,
+    periodId: state.periodId,
+    periodStart: internal.setup.period.start,
+    periodEnd: internal.setup.period.end,
+    currency: state.currency,
+    lines: internal.lines.slice(),
+    totals,
+    attainment,
+    heldCredits,
+  };
+}
+
+/** A statement as it stands without its lines: what a caller that stores lines as they come (keepLines false) reads. */
+export interface StatementSummary extends Omit<Statement, 'lines'> {
+  lineCount: number;
+}
+
+export function statementSummaryOf(state: CommissionPeriodState): StatementSummary {
   const internal = state.internal;
   const digits = internal.minorDigits;
   const byKind = {} as Record<LineKind, string>;
@@ -427,7 +470,7 @@ export function statementOf(state: CommissionPeriodState): Statement {
     periodStart: internal.setup.period.start,
     periodEnd: internal.setup.period.end,
     currency: state.currency,
-    lines: internal.lines.slice(),
+    lineCount: lineCountOf(state),
     totals: { currency: state.currency, payable: amountText(internal, payable), held: amountText(internal, held), byKind },
     attainment,
     heldCredits: internal.heldCredits.slice(),

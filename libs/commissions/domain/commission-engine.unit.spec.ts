@@ -1,6 +1,6 @@
 import { DomainError } from '#lib/shared/domain/domain-error.js';
 import type { ComponentInput, PlanAssignmentInput, PlanVersionInput, QuotaInput } from './commission-plan.js';
-import { applyCredit, computeStatement, sortsAfterLastApplied, startPeriod, statementOf, compareCredits } from './commission-engine.js';
+import { applyCredit, computeStatement, lineCountOf, sortsAfterLastApplied, startPeriod, statementOf, statementSummaryOf, compareCredits } from './commission-engine.js';
 import type { CreditInput, FxRateInput, Statement, StatementInput } from './statement.js';
 import { credit, describeLine, multiplierTier, planVersion, rateTable, statementInput, tier } from './testing/statement-fixtures.js';
 
@@ -473,6 +473,17 @@ describe('incremental API', () => {
     expect(applyCredit(state, credit('c1', '1000')).newLines).toHaveLength(1);
     expect(applyCredit(state, credit('c1', '1000')).newLines).toEqual([]);
     expect(statementOf(state).totals.payable).toBe('100.00');
+  });
+
+  test('a state that keeps no lines hands each credit its lines, counts them, and is read without them', () => {
+    const state = startPeriod(input, { keepLines: false });
+    const first = applyCredit(state, credit('c1', '1000')).newLines;
+    expect(first).toHaveLength(1);
+    expect(applyCredit(state, credit('c1', '1000')).newLines).toEqual([]);
+    expect(applyCredit(state, credit('c2', '500')).newLines).toHaveLength(1);
+    expect(lineCountOf(state)).toBe(2);
+    expect(statementSummaryOf(state)).toEqual(expect.objectContaining({ lineCount: 2, totals: expect.objectContaining({ payable: '150.00' }) }));
+    expect(() => statementOf(state)).toThrow('keeps no lines');
   });
 
   test('the same credit id from another event is a conflict', () => {

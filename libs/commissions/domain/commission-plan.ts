@@ -22,6 +22,14 @@
  *   and released once attainment reaches the threshold.
  * - Capitalizable / benefit months: whether the commission is a cost of obtaining a contract to capitalise
  *   and amortise over the benefit period (ASC 340-40); carried for accounting, the engine does not use it.
+ *   A plan marks every component capitalizable (`capitalizable` + `benefitMonths`), or a component marks
+ *   itself (`benefitMonths` on the component), e.g. only the multi-year new-business commission.
+ * - Calendar: the period calendar the plan's statements are closed, approved and paid in (e.g. "monthly").
+ *   Plans sharing a calendar close together. Default: "monthly", "quarterly" or "yearly" after the frequency.
+ * - Clawback terms: how long after the credit (or close) date a cancelled deal still reverses the commission
+ *   paid on it, what percentage is reversed, and whether the cancellation also reduces attainment.
+ * - Draw: a guaranteed pay per period, recoverable (an advance recovered from later earnings above the draw)
+ *   or non-recoverable (a top-up).
  */
 
 /** A decimal written as a string, e.g. "1250.00" or "0.10". Never a JS number. */
@@ -50,7 +58,16 @@ export interface TierInput {
   multiplier?: DecimalString;
 }
 
-export interface RateTableComponentInput {
+/** What every component may say besides its own terms. */
+export interface ComponentAccounting {
+  /**
+   * Set when the component's commission is a cost of obtaining a contract: capitalised and amortised straight-line
+   * over this many months (ASC 340-40). Absent or null: expensed when earned (unless the whole plan is capitalizable).
+   */
+  benefitMonths?: number | null;
+}
+
+export interface RateTableComponentInput extends ComponentAccounting {
   kind: 'rate_table';
   id: string;
   name?: string;
@@ -84,7 +101,7 @@ export type SpifPayout =
  * flat amount once in total; a percent SPIF pays a percent of the credited amount of `measure` (or of the
  * credit's amount when no measure is named).
  */
-export interface SpifComponentInput {
+export interface SpifComponentInput extends ComponentAccounting {
   kind: 'spif';
   id: string;
   name?: string;
@@ -99,7 +116,7 @@ export interface MilestoneInput {
 }
 
 /** A bonus paid once per period per milestone, on the credit that first takes attainment to the level. */
-export interface MilestoneBonusComponentInput {
+export interface MilestoneBonusComponentInput extends ComponentAccounting {
   kind: 'milestone_bonus';
   id: string;
   name?: string;
@@ -123,6 +140,48 @@ export interface PlanVersionInput {
   capitalizable: boolean;
   /** Months over which capitalised commission is amortised; null when not capitalizable. */
   benefitMonths: number | null;
+  /** The period calendar the plan closes in; absent: the default of its frequency (see calendarIdOf). */
+  calendarId?: string;
+  /** Absent or null: a cancelled deal claws nothing back once its period is closed. */
+  clawback?: ClawbackTermsInput | null;
+  /** Absent or null: no draw. */
+  draw?: DrawTermsInput | null;
+}
+
+export const clawbackWindowUnits = ['days', 'months'] as const;
+export const clawbackWindowAnchors = ['credit_date', 'close_date'] as const;
+
+/**
+ * A deal cancelled within `window` of its credit date (or close date) reverses `percent` of the commission paid on
+ * it; the last day of the window counts as inside.
+ */
+export interface ClawbackTermsInput {
+  window: { length: number; unit: (typeof clawbackWindowUnits)[number] };
+  windowStartsFrom: (typeof clawbackWindowAnchors)[number];
+  /** Percentage of the commission paid that is reversed, e.g. "100" or "50". */
+  percent: DecimalString;
+  /** Whether the cancelled deal stops counting toward attainment in the closed period it was credited in. */
+  reducesAttainment: boolean;
+}
+
+export const drawKinds = ['recoverable', 'non_recoverable'] as const;
+
+export interface DrawTermsInput {
+  kind: (typeof drawKinds)[number];
+  /** Guaranteed pay per period, in plan currency. */
+  amountPerPeriod: DecimalString;
+}
+
+const defaultCalendarIds: Record<PeriodFrequency, string> = { month: 'monthly', quarter: 'quarterly', year: 'yearly' };
+
+/** The calendar a plan version closes in: its own, or "monthly", "quarterly" or "yearly" after its frequency. */
+export const calendarIdOf = (plan: Pick<PlanVersionInput, 'calendarId' | 'periodFrequency'>): string =>
+  plan.calendarId ?? defaultCalendarIds[plan.periodFrequency];
+
+/** The benefit period of a component's commission when it is capitalised, or null when it is expensed. */
+export function benefitMonthsOf(plan: Pick<PlanVersionInput, 'capitalizable' | 'benefitMonths'>, component: ComponentAccounting): number | null {
+  if (component.benefitMonths !== undefined && component.benefitMonths !== null) return component.benefitMonths;
+  return plan.capitalizable ? plan.benefitMonths : null;
 }
 
 /** A payee is on a plan from `effectiveFrom` (inclusive) until `effectiveUntil` (exclusive; null = open). */

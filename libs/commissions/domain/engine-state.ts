@@ -49,7 +49,11 @@ export interface PeriodInternals {
   runByKey: Map<string, ComponentRun>;
   applied: Map<string, CreditInput>;
   lastApplied: CreditInput | null;
+  /** Every line so far; with keepLines false, only those of the credit being folded. */
   lines: StatementLine[];
+  keepLines: boolean;
+  /** Lines handed out by applyCredit and no longer kept (keepLines false). */
+  linesHandedOut: number;
   heldCredits: HeldCredit[];
   totalsByKind: Decimal[];
   context: CreditContext;

@@ -22,9 +22,13 @@ export {
   applyCredit,
   compareCredits,
   computeStatement,
+  lineCountOf,
   sortsAfterLastApplied,
   startPeriod,
   statementOf,
+  statementSummaryOf,
   type AppliedCredit,
   type CommissionPeriodState,
+  type PeriodOptions,
+  type StatementSummary,
 } from './commission-engine.js';

@@ -2,10 +2,16 @@ import { Decimal } from 'decimal.js';
 import { DomainError, validationError } from '#lib/shared/domain/domain-error.js';
 import { isDecimalString, minorUnits, Money } from '#lib/shared/domain/money.js';
 import {
+  calendarIdOf,
+  clawbackWindowAnchors,
+  clawbackWindowUnits,
+  drawKinds,
   periodFrequencies,
   rateTableModes,
   tierBases,
+  type ClawbackTermsInput,
   type ComponentInput,
+  type DrawTermsInput,
   type MilestoneBonusComponentInput,
   type PlanAssignmentInput,
   type PlanVersionInput,
@@ -22,6 +28,10 @@ import { isDateString } from './effective-dating.js';
  */
 
 const currencyPattern = /^[A-Z]{3}$/;
+const calendarIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Fifty years: a benefit period or a clawback window longer than that is a typo. */
+const MAX_MONTHS = 600;
+const MAX_WINDOW_DAYS = 3650;
 
 class Problems {
   readonly errors: DomainError[] = [];
@@ -63,6 +73,11 @@ export function validatePlanVersion(plan: PlanVersionInput): DomainError[] {
   } else if (plan.benefitMonths !== null && plan.benefitMonths !== undefined) {
     problems.add('PLAN.BENEFIT_MONTHS_INVALID', 'benefitMonths', 'must be null when the plan is not capitalizable');
   }
+  if (plan.calendarId !== undefined && (typeof plan.calendarId !== 'string' || !calendarIdPattern.test(plan.calendarId))) {
+    problems.add('PLAN.CALENDAR_INVALID', 'calendarId', 'must be 1 to 64 letters, digits, ".", "_" or "-"');
+  }
+  if (plan.clawback !== undefined && plan.clawback !== null) validateClawback(plan.clawback, problems);
+  if (plan.draw !== undefined && plan.draw !== null) validateDraw(plan.draw, currencyValid ? plan.currency : null, problems);
   if (!Array.isArray(plan.components) || plan.components.length === 0) {
     problems.add('PLAN.COMPONENTS_EMPTY', 'components', 'must hold at least one component');
     return problems.errors;
@@ -77,8 +92,41 @@ export function validatePlanVersion(plan: PlanVersionInput): DomainError[] {
     }
     componentIds.add(component.id);
     validateComponent(component, path, currencyValid ? plan.currency : null, problems);
+    if (component.benefitMonths !== undefined && component.benefitMonths !== null && !isMonthCount(component.benefitMonths)) {
+      problems.add('PLAN.BENEFIT_MONTHS_INVALID', `${path}.benefitMonths`, `must be a whole number of months from 1 to ${MAX_MONTHS}, or null`);
+    }
   });
   return problems.errors;
+}
+
+const isMonthCount = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_MONTHS;
+
+function validateClawback(clawback: ClawbackTermsInput, problems: Problems): void {
+  const window = clawback.window;
+  if (window === null || typeof window !== 'object' || !(clawbackWindowUnits as readonly string[]).includes(window.unit)) {
+    problems.add('PLAN.CLAWBACK_WINDOW_INVALID', 'clawback.window.unit', `must be one of ${clawbackWindowUnits.join(', ')}`);
+  } else {
+    const longest = window.unit === 'days' ? MAX_WINDOW_DAYS : MAX_MONTHS;
+    if (!Number.isInteger(window.length) || window.length < 0 || window.length > longest) {
+      problems.add('PLAN.CLAWBACK_WINDOW_INVALID', 'clawback.window.length', `must be a whole number of ${window.unit} from 0 to ${longest}`);
+    }
+  }
+  if (!(clawbackWindowAnchors as readonly string[]).includes(clawback.windowStartsFrom)) {
+    problems.add('PLAN.CLAWBACK_ANCHOR_UNKNOWN', 'clawback.windowStartsFrom', `must be one of ${clawbackWindowAnchors.join(', ')}`);
+  }
+  const percent = problems.decimal(clawback.percent, 'clawback.percent', { negativeCode: 'PLAN.CLAWBACK_PERCENT_INVALID' });
+  if (percent !== null && percent.greaterThan(100)) problems.add('PLAN.CLAWBACK_PERCENT_INVALID', 'clawback.percent', 'must be from 0 to 100');
+  if (typeof clawback.reducesAttainment !== 'boolean') {
+    problems.add('PLAN.CLAWBACK_ATTAINMENT_INVALID', 'clawback.reducesAttainment', 'must be true or false');
+  }
+}
+
+function validateDraw(draw: DrawTermsInput, currency: string | null, problems: Problems): void {
+  if (!(drawKinds as readonly string[]).includes(draw.kind)) problems.add('PLAN.DRAW_KIND_UNKNOWN', 'draw.kind', `must be one of ${drawKinds.join(', ')}`);
+  const amount = problems.decimal(draw.amountPerPeriod, 'draw.amountPerPeriod', { negativeCode: 'PLAN.DRAW_NEGATIVE' });
+  if (amount !== null && currency !== null && amount.decimalPlaces() > minorUnits(currency)) {
+    problems.add('PLAN.DRAW_PRECISION', 'draw.amountPerPeriod', `must not have more than ${minorUnits(currency)} decimals in ${currency}`);
+  }
 }
 
 function validateComponent(component: ComponentInput, path: string, currency: string | null, problems: Problems): void {
@@ -209,7 +257,7 @@ function validateMilestones(component: MilestoneBonusComponentInput, path: strin
 
 /**
  * Rules across the versions of one plan: unique version numbers and dates, versions dated in version order,
- * and the same currency and period frequency throughout (a statement is in one currency, per one calendar).
+ * and the same currency, period frequency and calendar throughout (a statement is in one currency, per one calendar).
  */
 export function validatePlanHistory(versions: readonly PlanVersionInput[]): DomainError[] {
   const problems = new Problems();
@@ -233,6 +281,8 @@ export function validatePlanHistory(versions: readonly PlanVersionInput[]): Doma
     }
     if (previous !== undefined && previous.periodFrequency !== version.periodFrequency) {
       problems.add('PLAN.FREQUENCY_CHANGED', `${path}.periodFrequency`, `must stay ${previous.periodFrequency} across versions`);
+    } else if (previous !== undefined && calendarIdOf(previous) !== calendarIdOf(version)) {
+      problems.add('PLAN.CALENDAR_CHANGED', `${path}.calendarId`, `must stay ${calendarIdOf(previous)} across versions: its periods are closed in that calendar`);
     }
   });
   return problems.errors;

@@ -1,8 +1,10 @@
-import type { PlanVersionInput } from './commission-plan.js';
+import { benefitMonthsOf, calendarIdOf, type ClawbackTermsInput, type PlanVersionInput } from './commission-plan.js';
 import { validateAssignment, validatePlanHistory, validatePlanVersion, validateQuota } from './plan-validation.js';
 import { multiplierTier, planVersion, rateTable, tier } from './testing/statement-fixtures.js';
 
 /** Each row breaks one rule of an otherwise valid plan version and names the exact code and field expected. */
+
+const clawback90: ClawbackTermsInput = { window: { length: 90, unit: 'days' }, windowStartsFrom: 'credit_date', percent: '100', reducesAttainment: true };
 
 const withTable = (overrides: Parameters<typeof rateTable>[0]): PlanVersionInput => planVersion({ components: [rateTable(overrides)] });
 
@@ -76,6 +78,19 @@ const rejections: { name: string; plan: PlanVersionInput; code: string; field: s
   { name: 'a date that does not exist', plan: planVersion({ effectiveFrom: '2025-02-29' }), code: 'PLAN.DATE_INVALID', field: 'effectiveFrom' },
   { name: 'version 0', plan: planVersion({ version: 0 }), code: 'PLAN.VERSION_INVALID', field: 'version' },
   { name: 'a capitalizable plan without benefit months', plan: planVersion({ capitalizable: true, benefitMonths: null }), code: 'PLAN.BENEFIT_MONTHS_INVALID', field: 'benefitMonths' },
+  { name: 'a component benefit period of zero months', plan: withTable({ benefitMonths: 0 }), code: 'PLAN.BENEFIT_MONTHS_INVALID', field: 'components[0].benefitMonths' },
+  { name: 'a fractional component benefit period', plan: withTable({ benefitMonths: 2.5 }), code: 'PLAN.BENEFIT_MONTHS_INVALID', field: 'components[0].benefitMonths' },
+  { name: 'a calendar id with a space', plan: planVersion({ calendarId: 'sales monthly' }), code: 'PLAN.CALENDAR_INVALID', field: 'calendarId' },
+  { name: 'a clawback above 100%', plan: planVersion({ clawback: { ...clawback90, percent: '100.5' } }), code: 'PLAN.CLAWBACK_PERCENT_INVALID', field: 'clawback.percent' },
+  { name: 'a negative clawback percentage', plan: planVersion({ clawback: { ...clawback90, percent: '-1' } }), code: 'PLAN.CLAWBACK_PERCENT_INVALID', field: 'clawback.percent' },
+  { name: 'a clawback window in weeks', plan: planVersion({ clawback: { ...clawback90, window: { length: 2, unit: 'weeks' as never } } }), code: 'PLAN.CLAWBACK_WINDOW_INVALID', field: 'clawback.window.unit' },
+  { name: 'a negative clawback window', plan: planVersion({ clawback: { ...clawback90, window: { length: -1, unit: 'days' } } }), code: 'PLAN.CLAWBACK_WINDOW_INVALID', field: 'clawback.window.length' },
+  { name: 'a clawback window from an unknown date', plan: planVersion({ clawback: { ...clawback90, windowStartsFrom: 'paid_date' as never } }), code: 'PLAN.CLAWBACK_ANCHOR_UNKNOWN', field: 'clawback.windowStartsFrom' },
+  { name: 'a clawback without an attainment setting', plan: planVersion({ clawback: { ...clawback90, reducesAttainment: 'yes' as never } }), code: 'PLAN.CLAWBACK_ATTAINMENT_INVALID', field: 'clawback.reducesAttainment' },
+  { name: 'a draw of an unknown kind', plan: planVersion({ draw: { kind: 'forgivable' as never, amountPerPeriod: '2000.00' } }), code: 'PLAN.DRAW_KIND_UNKNOWN', field: 'draw.kind' },
+  { name: 'a negative draw', plan: planVersion({ draw: { kind: 'recoverable', amountPerPeriod: '-2000.00' } }), code: 'PLAN.DRAW_NEGATIVE', field: 'draw.amountPerPeriod' },
+  { name: 'a draw finer than the minor unit', plan: planVersion({ draw: { kind: 'recoverable', amountPerPeriod: '2000.005' } }), code: 'PLAN.DRAW_PRECISION', field: 'draw.amountPerPeriod' },
+  { name: 'a draw amount as a number', plan: planVersion({ draw: { kind: 'recoverable', amountPerPeriod: 2000 as never } }), code: 'PLAN.DECIMAL_INVALID', field: 'draw.amountPerPeriod' },
 ];
 
 describe('validatePlanVersion', () => {
@@ -88,6 +103,13 @@ describe('validatePlanVersion', () => {
   test.each([
     ['a flat-rate plan', planVersion()],
     ['a capitalizable plan with benefit months', planVersion({ capitalizable: true, benefitMonths: 36 })],
+    ['one capitalizable component', planVersion({ components: [rateTable({ benefitMonths: 60 })] })],
+    [
+      'a calendar, clawback terms and a draw',
+      planVersion({ calendarId: 'sales-monthly', clawback: { ...clawback90, percent: '50', reducesAttainment: false }, draw: { kind: 'non_recoverable', amountPerPeriod: '2000.00' } }),
+    ],
+    ['a clawback window of months from the close date', planVersion({ clawback: { ...clawback90, window: { length: 6, unit: 'months' }, windowStartsFrom: 'close_date' } })],
+    ['no clawback and no draw, said explicitly', planVersion({ clawback: null, draw: null })],
     [
       'a plan using every component kind',
       planVersion({
@@ -110,12 +132,36 @@ describe('validatePlanHistory', () => {
     ['a changed frequency', [v1, planVersion({ id: 'v2', version: 2, effectiveFrom: '2025-04-01', periodFrequency: 'month' })], 'PLAN.FREQUENCY_CHANGED', 'versions[1].periodFrequency'],
     ['a repeated version number', [v1, planVersion({ id: 'v2', effectiveFrom: '2025-04-01' })], 'PLAN.VERSION_DUPLICATE', 'versions[1].version'],
     ['a later version dated before an earlier one', [v1, planVersion({ id: 'v2', version: 2, effectiveFrom: '2024-12-01' })], 'PLAN.VERSION_ORDER', 'versions[1].effectiveFrom'],
+    ['a changed calendar', [v1, planVersion({ id: 'v2', version: 2, effectiveFrom: '2025-04-01', calendarId: 'field-sales' })], 'PLAN.CALENDAR_CHANGED', 'versions[1].calendarId'],
   ])('rejects %s', (_name, versions, code, field) => {
     expect(validatePlanHistory(versions).map((error) => [error.code, error.fields[0]?.field])).toEqual([[code, field]]);
   });
 
   test('accepts versions in date order with the same currency and frequency', () => {
     expect(validatePlanHistory([planVersion({ id: 'v2', version: 2, effectiveFrom: '2025-04-01' }), v1])).toEqual([]);
+  });
+});
+
+describe('payout settings', () => {
+  test('a plan closes in the calendar of its frequency unless it names one', () => {
+    expect([calendarIdOf(planVersion({ periodFrequency: 'month' })), calendarIdOf(planVersion({ periodFrequency: 'quarter' })), calendarIdOf(planVersion({ periodFrequency: 'year' }))]).toEqual([
+      'monthly',
+      'quarterly',
+      'yearly',
+    ]);
+    expect(calendarIdOf(planVersion({ calendarId: 'field-sales' }))).toBe('field-sales');
+  });
+
+  test('a component is capitalised when it says so, or when the whole plan is', () => {
+    expect(benefitMonthsOf({ capitalizable: false, benefitMonths: null }, { benefitMonths: 60 })).toBe(60);
+    expect(benefitMonthsOf({ capitalizable: false, benefitMonths: null }, {})).toBeNull();
+    expect(benefitMonthsOf({ capitalizable: true, benefitMonths: 36 }, {})).toBe(36);
+    expect(benefitMonthsOf({ capitalizable: true, benefitMonths: 36 }, { benefitMonths: 12 })).toBe(12);
+  });
+
+  test('keeping the default calendar across versions is no change', () => {
+    const v1 = planVersion({ periodFrequency: 'month' });
+    expect(validatePlanHistory([v1, planVersion({ id: 'v2', version: 2, effectiveFrom: '2025-04-01', periodFrequency: 'month', calendarId: 'monthly' })])).toEqual([]);
   });
 });
 

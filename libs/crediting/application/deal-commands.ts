@@ -3,6 +3,7 @@ import type { CommandContext } from '#lib/shared/application/command-context.js'
 import { handleCommand, type CommandOutcome } from '#lib/shared/application/handle-command.js';
 import { foldEvents } from '#lib/shared/domain/decider.js';
 import { loadPayee, payeeExists } from '#lib/organization/application/payee-commands.js';
+import type { DatedValue } from '#lib/organization/domain/payee.decider.js';
 import {
   MAX_PAYEES_PER_SPLIT_LIST,
   dealDecider,
@@ -15,19 +16,24 @@ import {
   type DealState,
 } from '../domain/deal.decider.js';
 import type { ReportingLines } from '../domain/roll-up.js';
+import type { TerritoryOverlayLookup } from '../domain/territory-overlays.decider.js';
+import { territoryOverlaysOf } from './territory-overlay-commands.js';
 
 /**
  * What the HTTP layer (and the CRM consumer) calls to record deals and their credits. Each function checks
  * which referenced payees exist, passes that into the command, and appends to `deal-<dealId>` with the
  * expected revision. Rejections are DomainErrors with stable codes (DEAL.*, CREDIT.*, VALIDATION.*).
  *
- * Credit without an explicit overlay list rolls up to the primary payees' managers on the credit date: the handler
- * looks up their reporting lines (every manager any of them ever had, up the chain) and the decider picks the
- * chain in force on the date.
+ * Credit without an explicit overlay list rolls up to the primary payees' managers on the credit date, and goes to
+ * the overlay holders of the deal's territory on that date: the handler looks up the reporting lines (every
+ * manager any of them ever had, up the chain) and the overlays registered on every territory the deal may belong
+ * to (the one given, or each its owner ever covered); the decider picks the deal's territory, the chain and the
+ * holders in force on the date.
  */
 
-export type CloseDealWonInput = Omit<CloseDealWon, 'type' | 'knownPayeeIds' | 'reportingLines'>;
-export type AllocateCreditsInput = Omit<AllocateCredits, 'type' | 'knownPayeeIds' | 'reportingLines'>;
+type LookedUp = 'knownPayeeIds' | 'reportingLines' | 'ownerTerritoryHistory' | 'territoryOverlays';
+export type CloseDealWonInput = Omit<CloseDealWon, 'type' | LookedUp>;
+export type AllocateCreditsInput = Omit<AllocateCredits, 'type' | LookedUp>;
 export type AmendDealInput = Omit<AmendDeal, 'type'>;
 export type CancelDealInput = Omit<CancelDeal, 'type'>;
 
@@ -73,19 +79,38 @@ async function reportingLinesOf(store: EventStore, primaryPayeeIds: readonly unk
   return { reportingLines, found: Object.keys(reportingLines) };
 }
 
-/** Without overlays, the roll-up needs the primary payees' reporting lines; with them, nothing more is read. */
+/**
+ * Without overlays, the roll-up needs the primary payees' reporting lines and the territory overlays the overlays
+ * registered on the deal's possible territories; with them, nothing more is read. Territory overlay holders were
+ * onboarded when they were registered, and payees are never removed, so they count as known.
+ */
 async function lookUps(
   store: EventStore,
   candidates: readonly unknown[],
   primaryPayeeIds: readonly unknown[],
   overlays: unknown,
-): Promise<{ knownPayeeIds: string[]; reportingLines?: ReportingLines }> {
+  territories: readonly string[],
+): Promise<{ knownPayeeIds: string[]; reportingLines?: ReportingLines; territoryOverlays?: TerritoryOverlayLookup }> {
   if (overlays !== undefined) return { knownPayeeIds: await knownPayeesAmong(store, candidates) };
-  const [known, lines] = await Promise.all([knownPayeesAmong(store, candidates), reportingLinesOf(store, primaryPayeeIds)]);
-  return { knownPayeeIds: [...new Set([...known, ...lines.found])], reportingLines: lines.reportingLines };
+  const [known, lines, territoryOverlays] = await Promise.all([
+    knownPayeesAmong(store, candidates),
+    reportingLinesOf(store, primaryPayeeIds),
+    territoryOverlaysOf(store, territories),
+  ]);
+  const holders = Object.values(territoryOverlays).flatMap((assignments) => assignments.map((assignment) => assignment.payeeId));
+  return { knownPayeeIds: [...new Set([...known, ...lines.found, ...holders])], reportingLines: lines.reportingLines, territoryOverlays };
+}
+
+/** The owner's dated territory history; empty when the owner is not onboarded (the decider rejects the deal then). */
+async function territoryHistoryOf(store: EventStore, payeeId: unknown): Promise<DatedValue<string>[]> {
+  if (typeof payeeId !== 'string') return [];
+  const payee = await loadPayee(store, payeeId);
+  return payee.status === 'onboarded' ? payee.territoryHistory : [];
 }
 
 export async function closeDealWon(store: EventStore, input: CloseDealWonInput, context: CommandContext): Promise<CommandOutcome<DealState>> {
+  const ownerTerritoryHistory = await territoryHistoryOf(store, input.ownerPayeeId);
+  const territories = typeof input.territory === 'string' ? [input.territory] : ownerTerritoryHistory.map((entry) => entry.value);
   const command: CloseDealWon = {
     type: 'CloseDealWon',
     dealId: input.dealId,
@@ -99,24 +124,30 @@ export async function closeDealWon(store: EventStore, input: CloseDealWonInput, 
     ...(input.primarySplits !== undefined ? { primarySplits: input.primarySplits } : {}),
     ...(input.overlays !== undefined ? { overlays: input.overlays } : {}),
     ...(input.creditDate !== undefined ? { creditDate: input.creditDate } : {}),
+    ...(input.territory !== undefined ? { territory: input.territory } : {}),
+    ownerTerritoryHistory,
     ...(await lookUps(
       store,
       [input.ownerPayeeId, ...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)],
       input.primarySplits === undefined ? [input.ownerPayeeId] : payeeIdsOf(input.primarySplits),
       input.overlays,
+      territories,
     )),
   };
   return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
 }
 
 export async function allocateCredits(store: EventStore, input: AllocateCreditsInput, context: CommandContext): Promise<CommandOutcome<DealState>> {
+  // The deal's recorded territory decides whose territory overlays apply; a deal's territory never changes.
+  const deal = input.overlays === undefined ? await loadDeal(store, input.dealId) : null;
+  const territories = deal !== null && deal.status !== 'none' && deal.territory !== null ? [deal.territory] : [];
   const command: AllocateCredits = {
     type: 'AllocateCredits',
     dealId: input.dealId,
     primarySplits: input.primarySplits,
     ...(input.overlays !== undefined ? { overlays: input.overlays } : {}),
     ...(input.creditDate !== undefined ? { creditDate: input.creditDate } : {}),
-    ...(await lookUps(store, [...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)], payeeIdsOf(input.primarySplits), input.overlays)),
+    ...(await lookUps(store, [...payeeIdsOf(input.primarySplits), ...payeeIdsOf(input.overlays)], payeeIdsOf(input.primarySplits), input.overlays, territories)),
   };
   return handleCommand(store, dealStreamId(input.dealId), dealDecider, command, context);
 }

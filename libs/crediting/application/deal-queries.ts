@@ -17,6 +17,8 @@ export interface DealView {
   product: string;
   dealType: string;
   measures: Record<string, string>;
+  /** The sales territory the deal belongs to; null for deals recorded before deals carried one. */
+  territory: string | null;
   creditDate: string | null;
   amendments: number;
   /** The deal stream's revision: the ETag for If-Match on deal commands. */
@@ -59,6 +61,7 @@ interface DealRow {
   product: string;
   deal_type: string;
   measures: string;
+  territory: string | null;
   credit_date: string | null;
   credits: string;
   amendments: number;
@@ -79,7 +82,7 @@ interface CreditRow {
 
 /** Everything but the credits JSON, which a list does not show. */
 const SUMMARY_COLUMNS =
-  'deal_id, owner_payee_id, status, amount, currency, close_date, cancel_date, product, deal_type, measures, credit_date, amendments, revision';
+  'deal_id, owner_payee_id, status, amount, currency, close_date, cancel_date, product, deal_type, measures, territory, credit_date, amendments, revision';
 
 const toSummary = (row: Omit<DealRow, 'credits'>): DealSummary => ({
   dealId: row.deal_id,
@@ -92,6 +95,7 @@ const toSummary = (row: Omit<DealRow, 'credits'>): DealSummary => ({
   product: row.product,
   dealType: row.deal_type,
   measures: JSON.parse(row.measures) as Record<string, string>,
+  territory: row.territory,
   creditDate: row.credit_date,
   amendments: row.amendments,
   revision: row.revision,

@@ -27,6 +27,7 @@ interface DealRowState {
   product: string;
   dealType: string;
   measuresJson: string;
+  territory: string | null;
   creditDate: string | null;
   amendments: number;
   revision: number;
@@ -51,6 +52,7 @@ interface DealRow {
   product: string;
   deal_type: string;
   measures: string;
+  territory: string | null;
   credit_date: string | null;
   credits: string;
   amendments: number;
@@ -59,7 +61,7 @@ interface DealRow {
 }
 
 const DEAL_COLUMNS =
-  'deal_id, owner_payee_id, status, amount, currency, close_date, cancel_date, product, deal_type, measures, credit_date, credits, amendments, revision, position';
+  'deal_id, owner_payee_id, status, amount, currency, close_date, cancel_date, product, deal_type, measures, territory, credit_date, credits, amendments, revision, position';
 
 const batches = new WeakMap<ReadModelTransaction, Map<string, DealRowState>>();
 
@@ -87,6 +89,7 @@ async function loadDeal(transaction: ReadModelTransaction, dealId: string): Prom
     product: row.product,
     dealType: row.deal_type,
     measuresJson: row.measures,
+    territory: row.territory,
     creditDate: row.credit_date,
     amendments: row.amendments,
     revision: row.revision,
@@ -147,6 +150,7 @@ const toDealRow = (deal: DealRowState): SqlParameter[] => [
   deal.product,
   deal.dealType,
   deal.measuresJson,
+  deal.territory,
   deal.creditDate,
   JSON.stringify(deal.credits),
   deal.amendments,
@@ -211,6 +215,8 @@ async function flush(transaction: ReadModelTransaction): Promise<void> {
 
 export const dealsProjection: Projection = {
   name: 'deals',
+  // 2: deals carry their territory.
+  version: 2,
   filter: { streamPrefixes: [DEAL_STREAM_PREFIX], eventTypes: DEAL_EVENT_TYPES },
   tables: ['deals', 'deal_credits'],
 
@@ -226,6 +232,7 @@ export const dealsProjection: Projection = {
       product        TEXT NOT NULL,
       deal_type      TEXT NOT NULL,
       measures       TEXT NOT NULL,
+      territory      TEXT,
       credit_date    TEXT,
       credits        TEXT NOT NULL,
       amendments     INTEGER NOT NULL,
@@ -257,7 +264,7 @@ export const dealsProjection: Projection = {
   apply(recorded: RecordedEvent, transaction: ReadModelTransaction) {
     const event = recorded as unknown as DealEvent & RecordedEvent;
     if (event.type === 'DealClosedWon') {
-      const { dealId, ownerPayeeId, amount, currency, closeDate, product, dealType, measures } = event.data;
+      const { dealId, ownerPayeeId, amount, currency, closeDate, product, dealType, measures, territory } = event.data;
       batchOf(transaction).set(dealId, {
         dealId,
         ownerPayeeId,
@@ -269,6 +276,7 @@ export const dealsProjection: Projection = {
         product,
         dealType,
         measuresJson: JSON.stringify(measures),
+        territory: territory ?? null,
         creditDate: null,
         amendments: 0,
         revision: recorded.revision,

@@ -1,7 +1,6 @@
-import { Decimal } from 'decimal.js';
 import { assertNever, type Decider, type DomainEvent } from '#lib/shared/domain/decider.js';
 import { conflictError, notFoundError, validationError, type FieldMessage } from '#lib/shared/domain/domain-error.js';
-import { Money, isDecimalString } from '#lib/shared/domain/money.js';
+import { Money } from '#lib/shared/domain/money.js';
 import {
   requireAmount,
   requireCurrency,
@@ -10,7 +9,10 @@ import {
   requireMeasure,
   requireText,
 } from '#lib/organization/domain/field-rules.js';
+import { valueOn, type DatedValue } from '#lib/organization/domain/payee.decider.js';
+import { requireRole, requireShare } from './credit-rules.js';
 import { rollUpOverlays, type ReportingLines } from './roll-up.js';
+import { MAX_TERRITORY_LENGTH, territoryOverlaySplits, type TerritoryOverlayLookup } from './territory-overlays.decider.js';
 
 /**
  * Glossary
@@ -19,8 +21,13 @@ import { rollUpOverlays, type ReportingLines } from './roll-up.js';
  * - Credit: the part of a deal that counts for one payee. Primary credit is split among payees by shares that
  *   sum to exactly 100%; overlay credit (a manager, a specialist) comes on top and reduces nobody's share.
  * - Credit date: the date that decides which period a credit counts in; the close date unless given.
+ * - Territory: the sales territory the deal belongs to: given when it closes, or else its owner's territory on
+ *   the close date. Recorded with the deal; it does not move when the deal is amended.
  * - Roll-up: without an explicit overlay list, every manager above each primary payee on the credit date gets
- *   100% overlay credit as 'manager' (roll-up.ts). An explicit list, even an empty one, is used as given.
+ *   100% overlay credit as 'manager' (roll-up.ts), and every territory overlay holder in force on the credit date
+ *   gets overlay credit with the role and share they hold it with (territory-overlays.decider.ts), once per payee:
+ *   a payee already credited (primary, or as a manager) is not credited again. An explicit list, even an empty
+ *   one, is used as given.
  * - Credit amount = measure amount x share / 100 at full precision. Nothing is rounded here: rounding happens
  *   once per statement line, later.
  *
@@ -76,13 +83,22 @@ export type CloseDealWon = {
   measures?: Record<string, string>;
   /** Default: the owner gets 100% primary credit. */
   primarySplits?: PrimarySplit[];
-  /** Default: the roll-up of the primary payees' managers on the credit date; [] for no overlay credit. */
+  /**
+   * Default: the roll-up of the primary payees' managers and the deal territory's overlay holders on the credit
+   * date; [] for no overlay credit.
+   */
   overlays?: OverlaySplit[];
   /** Default: the close date. */
   creditDate?: string;
+  /** The sales territory the deal belongs to. Default: the owner's territory on the close date. */
+  territory?: string;
   knownPayeeIds: KnownPayees;
+  /** The owner's dated territory history, as the handler found it (the deal's territory when none is given). */
+  ownerTerritoryHistory?: readonly DatedValue<string>[];
   /** The primary payees' reporting lines; required when overlays are not given (the roll-up reads them). */
   reportingLines?: ReportingLines;
+  /** The overlays registered on the territories the deal may belong to; required when overlays are not given. */
+  territoryOverlays?: TerritoryOverlayLookup;
 };
 
 export type AmendDeal = {
@@ -106,13 +122,18 @@ export type AllocateCredits = {
   type: 'AllocateCredits';
   dealId: string;
   primarySplits: PrimarySplit[];
-  /** Default: the roll-up of the primary payees' managers on the credit date; [] for no overlay credit. */
+  /**
+   * Default: the roll-up of the primary payees' managers and the deal territory's overlay holders on the credit
+   * date; [] for no overlay credit.
+   */
   overlays?: OverlaySplit[];
   /** Default: the close date (and it then follows the close date when an amendment moves it). */
   creditDate?: string;
   knownPayeeIds: KnownPayees;
   /** The primary payees' reporting lines; required when overlays are not given (the roll-up reads them). */
   reportingLines?: ReportingLines;
+  /** The overlays registered on the deal's territory; required when overlays are not given. */
+  territoryOverlays?: TerritoryOverlayLookup;
 };
 
 export type DealCommand = CloseDealWon | AmendDeal | CancelDeal | AllocateCredits;
@@ -130,6 +151,11 @@ export type DealClosedWon = DomainEvent<
     measures: Record<string, string>;
     /** False when measures were derived from the amount, so that an amended amount carries them along. */
     measuresGiven: boolean;
+    /**
+     * The sales territory the deal belongs to (given, or the owner's on the close date); null when neither was
+     * known. Absent from deals recorded before territories were recorded: read as null.
+     */
+    territory?: string | null;
   }
 >;
 
@@ -197,6 +223,7 @@ export interface DealFacts {
   dealType: string;
   measures: Record<string, string>;
   measuresGiven: boolean;
+  territory: string | null;
 }
 
 export type DealState =
@@ -252,20 +279,6 @@ function requireMeasures(value: unknown, field: string): Record<string, string> 
   return measures;
 }
 
-/** A share is a decimal string more than 0 and at most 100 percent. */
-function requireShare(value: unknown, field: string): Decimal {
-  if (!isDecimalString(value)) {
-    throw validationError('VALIDATION.DECIMAL', `${field} must be a decimal string such as "50"`, [{ field, message: 'must be a decimal string such as "50"' }]);
-  }
-  const share = new Money(value);
-  if (share.lte(0) || share.gt(ONE_HUNDRED)) {
-    throw validationError('CREDIT.SHARE_OUT_OF_RANGE', `${field} must be more than 0 and at most 100`, [
-      { field, message: 'must be more than 0 and at most 100' },
-    ]);
-  }
-  return share;
-}
-
 /** More payees than this on one deal is a data error, not a sales team. */
 export const MAX_PAYEES_PER_SPLIT_LIST = 100;
 
@@ -300,8 +313,8 @@ function buildAllocation(
   overlaysInput: unknown,
   creditDateInput: string | undefined,
   closeDate: string,
-  knownPayeeIds: KnownPayees,
-  reportingLines: ReportingLines | undefined,
+  territory: string | null,
+  lookUps: Pick<CloseDealWon, 'knownPayeeIds' | 'reportingLines' | 'territoryOverlays'>,
 ): CreditAllocation {
   const primarySplits = requireList(primarySplitsInput, 'primarySplits').map((split, index) => {
     const field = `primarySplits[${index}]`;
@@ -332,11 +345,18 @@ function buildAllocation(
   const creditDate = creditDateGiven ? requireIsoDate(creditDateInput, 'creditDate') : closeDate;
   let overlays = explicitOverlays;
   if (overlays === null) {
+    const { reportingLines, territoryOverlays } = lookUps;
     if (reportingLines === undefined) throw new Error('Overlays were not given and no reporting lines were looked up for the roll-up');
-    overlays = rollUpOverlays(primarySplits.map((split) => split.payeeId), creditDate, reportingLines);
+    const primaryPayeeIds = primarySplits.map((split) => split.payeeId);
+    overlays = rollUpOverlays(primaryPayeeIds, creditDate, reportingLines);
+    if (territory !== null) {
+      const registered = territoryOverlays?.[territory];
+      if (registered === undefined) throw new Error(`Overlays were not given and the overlays of territory ${territory} were not looked up`);
+      overlays.push(...territoryOverlaySplits(registered, creditDate, [...primaryPayeeIds, ...overlays.map((overlay) => overlay.payeeId)]));
+    }
   }
 
-  const known = new Set(knownPayeeIds);
+  const known = new Set(lookUps.knownPayeeIds);
   const unknown: FieldMessage[] = [
     ...primarySplits.map((split, index) => ({ payeeId: split.payeeId, field: `primarySplits[${index}].payeeId` })),
     ...overlays.map((overlay, index) => ({ payeeId: overlay.payeeId, field: `overlays[${index}].payeeId` })),
@@ -345,17 +365,6 @@ function buildAllocation(
     .map(({ payeeId, field }) => ({ field, message: `payee ${payeeId} is not onboarded` }));
   if (unknown.length > 0) throw unknownPayeeError(unknown);
   return { primarySplits, overlays, creditDate, creditDateGiven };
-}
-
-const rolePattern = /^[a-z][a-z0-9_]{0,31}$/;
-
-function requireRole(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !rolePattern.test(value)) {
-    throw validationError('VALIDATION.ROLE', `${field} must be a role such as "manager" or "specialist"`, [
-      { field, message: 'must be lower-case letters, digits and "_", such as "manager"' },
-    ]);
-  }
-  return value;
 }
 
 function unknownPayeeError(fields: FieldMessage[]) {
@@ -398,15 +407,21 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
       if (!command.knownPayeeIds.includes(ownerPayeeId)) {
         throw unknownPayeeError([{ field: 'ownerPayeeId', message: `payee ${ownerPayeeId} is not onboarded` }]);
       }
+      const territory =
+        command.territory !== undefined
+          ? requireText(command.territory, 'territory', MAX_TERRITORY_LENGTH)
+          : command.ownerTerritoryHistory !== undefined && command.ownerTerritoryHistory.length > 0
+            ? valueOn(command.ownerTerritoryHistory, closeDate)
+            : null;
       const allocation = buildAllocation(
         command.primarySplits ?? [{ payeeId: ownerPayeeId, sharePercent: '100' }],
         command.overlays,
         command.creditDate,
         closeDate,
-        command.knownPayeeIds,
-        command.reportingLines,
+        territory,
+        command,
       );
-      const facts: DealFacts = { dealId, ownerPayeeId, amount: command.amount, currency, closeDate, product, dealType, measures, measuresGiven };
+      const facts: DealFacts = { dealId, ownerPayeeId, amount: command.amount, currency, closeDate, product, dealType, measures, measuresGiven, territory };
       return [
         { type: 'DealClosedWon', data: facts },
         { type: 'CreditsAllocated', data: { dealId, ...allocation, credits: deriveCredits(facts, allocation), previousCredits: [] } },
@@ -414,14 +429,7 @@ function decide(command: DealCommand, state: DealState): DealEvent[] {
     }
     case 'AllocateCredits': {
       const deal = requireNotCancelled(requireExisting(state, command.dealId));
-      const allocation = buildAllocation(
-        command.primarySplits,
-        command.overlays,
-        command.creditDate,
-        deal.closeDate,
-        command.knownPayeeIds,
-        command.reportingLines,
-      );
+      const allocation = buildAllocation(command.primarySplits, command.overlays, command.creditDate, deal.closeDate, deal.territory, command);
       const credits = deriveCredits(deal, allocation);
       if (sameJson(credits, deal.credits) && sameJson(allocation, deal.allocation)) return [];
       return [{ type: 'CreditsAllocated', data: { dealId: deal.dealId, ...allocation, credits, previousCredits: deal.credits } }];
@@ -501,7 +509,7 @@ function evolve(state: DealState, event: DealEvent): DealState {
   const deal = state as ExistingDeal;
   switch (event.type) {
     case 'DealClosedWon':
-      return { status: 'won', ...event.data, allocation: null, credits: [], cancelDate: null };
+      return { status: 'won', ...event.data, territory: event.data.territory ?? null, allocation: null, credits: [], cancelDate: null };
     case 'CreditsAllocated': {
       const { primarySplits, overlays, creditDate, creditDateGiven, credits } = event.data;
       return { ...deal, allocation: { primarySplits, overlays, creditDate, creditDateGiven }, credits };

@@ -25,8 +25,10 @@ const closeDeal: CloseDealWon = {
   product: 'Ledger Pro',
   dealType: 'new_business',
   knownPayeeIds,
-  // The owner reports to no one: no roll-up overlays (the roll-up has its own specifications below).
+  ownerTerritoryHistory: [{ value: 'EMEA', effectiveDate: '2026-01-01' }],
+  // The owner reports to no one and EMEA has no overlays: no default overlays (they have their own specifications below).
   reportingLines: {},
+  territoryOverlays: { EMEA: [] },
 };
 
 const dealClosed: DealClosedWon = {
@@ -41,6 +43,7 @@ const dealClosed: DealClosedWon = {
     dealType: 'new_business',
     measures: { bookings: '1000.00' },
     measuresGiven: false,
+    territory: 'EMEA',
   },
 };
 
@@ -82,6 +85,7 @@ const splitAllocation: AllocateCredits = {
   overlays: [{ payeeId: 'grace', sharePercent: '100', role: 'manager' }],
   knownPayeeIds,
   reportingLines: {},
+  territoryOverlays: { EMEA: [] },
 };
 
 const splitAllocated: CreditsAllocated = {
@@ -523,5 +527,130 @@ describe('deal decider: roll-up credit to managers when no overlays are given', 
 
   it('fails loudly when a caller left out both the overlays and the reporting lines', () => {
     expect(() => dealDecider.decide({ ...closeDeal, reportingLines: undefined }, dealDecider.initialState())).toThrow('no reporting lines');
+  });
+});
+
+describe('deal decider: territory overlays when no overlays are given', () => {
+  // ada (EMEA until 2026-04-01, then APAC) reports to grace; bob has no manager.
+  const reportingLines = { ada: [{ value: 'grace', effectiveDate: '2026-01-01' }], bob: [{ value: null, effectiveDate: '2026-01-01' }], grace: [{ value: null, effectiveDate: '2025-01-01' }] };
+  const adaTerritories = [
+    { value: 'EMEA', effectiveDate: '2026-01-01' },
+    { value: 'APAC', effectiveDate: '2026-04-01' },
+  ];
+  const holder = (payeeId: string, role: string, effectiveFrom: string, effectiveUntil: string | null = null, sharePercent = '100', territory = 'EMEA') => ({
+    assignmentId: `${payeeId}@${effectiveFrom}`,
+    territory,
+    payeeId,
+    role,
+    sharePercent,
+    effectiveFrom,
+    effectiveUntil,
+  });
+  const territoryOverlays = {
+    // sam specialises in EMEA from March; tess managed the territory until 2026-02-20, grace holds it too.
+    EMEA: [holder('sam', 'overlay_specialist', '2026-03-01', null, '50'), holder('tess', 'territory_manager', '2026-01-01', '2026-02-20'), holder('grace', 'territory_manager', '2026-01-01')],
+    APAC: [holder('una', 'territory_manager', '2026-01-01', null, '100', 'APAC')],
+  };
+  const known = ['ada', 'bob', 'grace', 'sam', 'tess', 'una'];
+  const allocatedOf = (events: DealEvent[]) => (events.find((event) => event.type === 'CreditsAllocated') as CreditsAllocated).data;
+  const closedOf = (events: DealEvent[]) => (events.find((event) => event.type === 'DealClosedWon') as DealClosedWon).data;
+  const close = (change: Partial<CloseDealWon>) =>
+    dealDecider.decide({ ...closeDeal, knownPayeeIds: known, ownerTerritoryHistory: adaTerritories, reportingLines, territoryOverlays, ...change }, dealDecider.initialState());
+  const overlaysOf = (change: Partial<CloseDealWon>) => allocatedOf(close(change)).overlays;
+
+  it("records the owner's territory on the close date as the deal's, or the territory given", () => {
+    expect(closedOf(close({})).territory).toBe('EMEA');
+    expect(closedOf(close({ closeDate: '2026-04-01' })).territory).toBe('APAC');
+    expect(closedOf(close({ territory: 'APAC' })).territory).toBe('APAC');
+    expect(closedOf(close({ ownerTerritoryHistory: undefined, overlays: [] })).territory).toBeNull();
+  });
+
+  it("credits the territory's holders in force on the credit date after the managers, with their role and share", () => {
+    given([])
+      .when({ ...closeDeal, knownPayeeIds: known, ownerTerritoryHistory: adaTerritories, reportingLines, territoryOverlays, closeDate: '2026-03-10' })
+      .then([
+        { ...dealClosed, data: { ...dealClosed.data, closeDate: '2026-03-10' } },
+        {
+          type: 'CreditsAllocated',
+          data: {
+            ...ownerAllocated.data,
+            creditDate: '2026-03-10',
+            overlays: [
+              { payeeId: 'grace', sharePercent: '100', role: 'manager' },
+              { payeeId: 'sam', sharePercent: '50', role: 'overlay_specialist' },
+            ],
+            credits: [
+              credit('ada', 'primary', '100', { bookings: '1000' }, { creditDate: '2026-03-10' }),
+              credit('grace', 'overlay', '100', { bookings: '1000' }, { creditDate: '2026-03-10' }),
+              credit('sam', 'overlay', '50', { bookings: '500' }, { creditDate: '2026-03-10', role: 'overlay_specialist' }),
+            ],
+          },
+        },
+      ]);
+  });
+
+  it('takes the holders on the credit date: an overlay ended before it, or starting after it, gives nothing', () => {
+    expect(overlaysOf({ closeDate: '2026-02-19' }).map((overlay) => overlay.payeeId)).toEqual(['grace', 'tess']);
+    expect(overlaysOf({ closeDate: '2026-02-19', creditDate: '2026-02-20' }).map((overlay) => overlay.payeeId)).toEqual(['grace']);
+    expect(overlaysOf({ closeDate: '2026-02-19', creditDate: '2026-03-01' }).map((overlay) => overlay.payeeId)).toEqual(['grace', 'sam']);
+  });
+
+  it('credits nobody twice: a holder who is a primary payee or a rolled-up manager keeps that one credit', () => {
+    expect(overlaysOf({ closeDate: '2026-02-25' })).toEqual([{ payeeId: 'grace', sharePercent: '100', role: 'manager' }]);
+    const primarySplits = [
+      { payeeId: 'ada', sharePercent: '50' },
+      { payeeId: 'sam', sharePercent: '50' },
+    ];
+    expect(overlaysOf({ closeDate: '2026-03-10', primarySplits })).toEqual([{ payeeId: 'grace', sharePercent: '100', role: 'manager' }]);
+    const bobOwns = { ownerPayeeId: 'bob', ownerTerritoryHistory: [{ value: 'EMEA', effectiveDate: '2026-01-01' }] };
+    expect(overlaysOf({ ...bobOwns, closeDate: '2026-03-10' })).toEqual([
+      { payeeId: 'sam', sharePercent: '50', role: 'overlay_specialist' },
+      { payeeId: 'grace', sharePercent: '100', role: 'territory_manager' },
+    ]);
+  });
+
+  it("credits the given territory's holders, not the owner's", () => {
+    expect(overlaysOf({ territory: 'APAC' })).toEqual([
+      { payeeId: 'grace', sharePercent: '100', role: 'manager' },
+      { payeeId: 'una', sharePercent: '100', role: 'territory_manager' },
+    ]);
+  });
+
+  it('uses given overlays as they are, territory overlays included: [] credits no one', () => {
+    expect(overlaysOf({ closeDate: '2026-03-10', overlays: [] })).toEqual([]);
+    const overlays = [{ payeeId: 'bob', sharePercent: '10', role: 'specialist' }];
+    expect(overlaysOf({ closeDate: '2026-03-10', overlays })).toEqual(overlays);
+  });
+
+  it("re-allocates with the deal's recorded territory, whatever the owner covers since", () => {
+    const state = [dealClosed, ownerAllocated].reduce(dealDecider.evolve, dealDecider.initialState());
+    const allocate: AllocateCredits = { ...splitAllocation, overlays: undefined, knownPayeeIds: known, reportingLines, territoryOverlays, creditDate: '2026-04-15' };
+    expect(allocatedOf(dealDecider.decide(allocate, state)).overlays).toEqual([
+      { payeeId: 'grace', sharePercent: '100', role: 'manager' },
+      { payeeId: 'sam', sharePercent: '50', role: 'overlay_specialist' },
+    ]);
+  });
+
+  it('gives no territory overlay to a deal recorded before deals carried a territory', () => {
+    const { territory: _territory, ...withoutTerritory } = dealClosed.data;
+    const state = [{ ...dealClosed, data: withoutTerritory }, ownerAllocated].reduce(dealDecider.evolve, dealDecider.initialState());
+    const allocate: AllocateCredits = { ...splitAllocation, overlays: undefined, knownPayeeIds: known, reportingLines, territoryOverlays: {} };
+    expect(allocatedOf(dealDecider.decide(allocate, state)).overlays).toEqual([{ payeeId: 'grace', sharePercent: '100', role: 'manager' }]);
+  });
+
+  it('rejects a blank or overlong territory', () => {
+    given([]).when({ ...closeDeal, territory: ' ' }).thenThrows('VALIDATION.TEXT', 'validation');
+    given([]).when({ ...closeDeal, territory: 'x'.repeat(101) }).thenThrows('VALIDATION.TEXT', 'validation');
+  });
+
+  it("rejects a holder the handler did not find onboarded", () => {
+    const error = given([])
+      .when({ ...closeDeal, knownPayeeIds: ['ada', 'grace'], ownerTerritoryHistory: adaTerritories, reportingLines, territoryOverlays, closeDate: '2026-03-10' })
+      .thenThrows('CREDIT.UNKNOWN_PAYEE', 'not_found');
+    expect(error.fields.map((field) => field.field)).toEqual(['overlays[1].payeeId']);
+  });
+
+  it("fails loudly when a caller left out the overlays and the territory's holders", () => {
+    expect(() => dealDecider.decide({ ...closeDeal, territoryOverlays: undefined }, dealDecider.initialState())).toThrow('overlays of territory EMEA were not looked up');
   });
 });

@@ -10,6 +10,7 @@ import type { Actor } from '#lib/event-store/event-store.port.js';
 import { onboardPayee } from '#lib/organization/application/payee-commands.js';
 import { cancelDeal, closeDealWon, loadDeal } from '#lib/crediting/application/deal-commands.js';
 import { periodDecider, periodStreamId, type PeriodCommand, type PeriodEvent } from '#lib/payouts/domain/period.decider.js';
+import { zeroPayoutFigures } from '#lib/payouts/testing/payout-fixtures.js';
 import { handleCommand } from '#lib/shared/application/handle-command.js';
 import type { CommandContext } from '#lib/shared/application/command-context.js';
 import { foldEvents } from '#lib/shared/domain/decider.js';
@@ -111,14 +112,21 @@ const finance = testCommandContext({ actor: { id: 'finance-1', role: 'finance' }
 const periodCommand = (periodId: string, command: PeriodCommand) => handleCommand(ledger.store, periodStreamId('monthly', periodId), periodDecider, command, finance);
 const openPeriod = (periodId: string) =>
   periodCommand(periodId, { type: 'OpenPeriod', data: { calendarId: 'monthly', periodId, startsOn: `${periodId}-01`, endsOn: `${periodId}-28`, openedBy: 'finance-1' } });
-const closePeriod = (periodId: string) =>
-  periodCommand(periodId, {
-    type: 'ClosePeriod',
-    data: { preparedBy: 'finance-1', statements: [{ payeeId: 'ada', statementDigest: 'sha256:x', logPosition: 1, currency: 'EUR', netPayable: '0.00' }] },
-  });
 const linesIn = async (periodId: string) => {
   const state = foldEvents(periodDecider, (await ledger.store.readStream(periodStreamId('monthly', periodId))) as unknown as PeriodEvent[]);
   return Object.values(state.postedLinesById);
+};
+/** Closes the period with a statement for ada that lists the lines posted to it, as the payouts close does. */
+const closePeriod = async (periodId: string) => {
+  const postedLines = (await linesIn(periodId)).filter((line) => line.payeeId === 'ada').map(({ lineId, kind, amount }) => ({ lineId, kind, amount }));
+  return periodCommand(periodId, {
+    type: 'ClosePeriod',
+    data: {
+      preparedBy: 'finance-1',
+      previousPeriod: null,
+      statements: [{ payeeId: 'ada', statementDigest: 'sha256:x', logPosition: 1, currency: 'EUR', netPayable: '0.00', figures: zeroPayoutFigures('EUR'), postedLines }],
+    },
+  });
 };
 
 /** The payee's earliest open period, as the test opens and closes them. */

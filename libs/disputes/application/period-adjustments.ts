@@ -3,7 +3,8 @@ import type { CommandContext } from '#lib/shared/application/command-context.js'
 import { handleCommand } from '#lib/shared/application/handle-command.js';
 import { foldEvents } from '#lib/shared/domain/decider.js';
 import { DomainError } from '#lib/shared/domain/domain-error.js';
-import { periodDecider, periodStreamId, type PeriodEvent } from '#lib/payouts/domain/period.decider.js';
+import { periodDecider, periodDeciderOpeningOnDemand, periodStreamId, type PeriodEvent } from '#lib/payouts/domain/period.decider.js';
+import { periodOfId } from '#lib/statements/domain/statement-inputs.js';
 import type { DisputeAdjustmentLine, DisputeAdjustmentPort, PeriodRef, PostLineResult } from './dispute-processes.js';
 
 /**
@@ -12,7 +13,8 @@ import type { DisputeAdjustmentLine, DisputeAdjustmentPort, PeriodRef, PostLineR
  * say which dispute it settles. The period posts a line id once; a period that has closed since keeps the lines it
  * holds, which is how a retry after a crash learns that its line is already in.
  *
- * Which period is the payee's earliest open one is the payouts context's to say: it is passed in.
+ * Which period is the payee's earliest open one is the payouts context's to say: it is passed in. Periods of a
+ * calendar are open until closed, so a period no one has written to yet is opened by the posting itself.
  */
 export class PeriodStreamAdjustments implements DisputeAdjustmentPort {
   constructor(
@@ -28,12 +30,15 @@ export class PeriodStreamAdjustments implements DisputeAdjustmentPort {
     const streamId = periodStreamId(period.calendarId, period.periodId);
     const state = foldEvents(periodDecider, (await this.store.readStream(streamId)) as unknown as PeriodEvent[]);
     if (state.postedLinesById[line.lineId] !== undefined) return 'already_posted';
-    if (state.status !== 'open') return 'period_closed';
+    if (state.status !== 'open' && state.status !== 'not_opened') return 'period_closed';
+    const dates = periodOfId(period.periodId);
+    if (dates === null) throw new Error(`Period id ${period.periodId} names no calendar period`);
+    const opening = { calendarId: period.calendarId, periodId: period.periodId, startsOn: dates.start, endsOn: dates.end, openedBy: context.actor.id };
     try {
       await handleCommand(
         this.store,
         streamId,
-        periodDecider,
+        periodDeciderOpeningOnDemand(opening),
         {
           type: 'PostLines',
           data: {
@@ -53,6 +58,3 @@ export class PeriodStreamAdjustments implements DisputeAdjustmentPort {
     }
   }
 }
-
-/** Until the payouts context says which period is open for a payee, adjustments wait (their remedies stay pending). */
-export const noOpenPeriodKnown = async (): Promise<PeriodRef | null> => null;

@@ -1,11 +1,13 @@
+import { dayNumber, formatIsoDate, fromDayNumber } from '#lib/shared/domain/calendar-date.js';
+
 /**
  * Date arithmetic for dispute clocks, on business dates without a time zone ("YYYY-MM-DD").
  *
  * A business day is Monday to Friday. Public holidays are not modelled: a due date that falls after a holiday is
  * one day early, which errs on the side of the rep (docs/decisions/0041-dispute-clocks-and-escalation.md).
  *
- * Dates are counted as days since 1970-01-01 with Howard Hinnant's civil-calendar algorithm, so nothing here
- * reads the clock or depends on the host's time zone.
+ * Dates are counted as days since 1970-01-01 (libs/shared/domain/calendar-date.ts), so nothing here reads the
+ * clock or depends on the host's time zone.
  */
 
 const isoDatePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -14,29 +16,12 @@ const isoDatePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function dayNumberOf(isoDate: string): number {
   const match = isoDatePattern.exec(isoDate);
   if (!match) throw new Error(`Not an ISO date: ${isoDate}`);
-  let year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  year -= month <= 2 ? 1 : 0;
-  const era = Math.floor(year / 400);
-  const yearOfEra = year - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
+  return dayNumber({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) });
 }
 
 /** The ISO date of a day number. */
-export function isoDateOf(dayNumber: number): string {
-  const shifted = dayNumber + 719468;
-  const era = Math.floor(shifted / 146097);
-  const dayOfEra = shifted - era * 146097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36524) - Math.floor(dayOfEra / 146096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const monthIndex = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1;
-  const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+export function isoDateOf(dayNumberValue: number): string {
+  return formatIsoDate(fromDayNumber(dayNumberValue));
 }
 
 /** 0 = Monday ... 6 = Sunday. 1970-01-01 was a Thursday. */

@@ -285,6 +285,53 @@ export function describeEventStoreContract(
       });
     });
 
+    describe('readAllPages', () => {
+      const pagesOf = async (iterable: AsyncIterable<RecordedEvent[]>): Promise<RecordedEvent[][]> => {
+        const pages: RecordedEvent[][] = [];
+        for await (const page of iterable) pages.push(page);
+        return pages;
+      };
+
+      it('reads the same events as readAll, a page of at most pageSize at a time, and ends at the first short page', async () => {
+        const headBefore = await store.headPosition();
+        for (let index = 0; index < 7; index++) await store.append(`${prefix}deal-${index % 3}`, [newEvent()], 'any');
+        const filter = { streamPrefixes: [prefix] };
+
+        const pages = await pagesOf(store.readAllPages({ afterPosition: headBefore, pageSize: 3, filter }));
+        expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
+        expect(pages.flat()).toEqual(await store.readAll({ afterPosition: headBefore, filter }));
+        const fromThird = await pagesOf(store.readAllPages({ afterPosition: pages[0][2].position, pageSize: 10, filter }));
+        expect(fromThird.flat().map((event) => event.eventId)).toEqual(pages.flat().slice(3).map((event) => event.eventId));
+      });
+
+      it('yields no empty page when the log ends on a page boundary, and none at all after the head', async () => {
+        const headBefore = await store.headPosition();
+        for (let index = 0; index < 4; index++) await store.append(`${prefix}deal-${index}`, [newEvent()], 'no_stream');
+        const filter = { streamPrefixes: [prefix] };
+        expect((await pagesOf(store.readAllPages({ afterPosition: headBefore, pageSize: 2, filter }))).map((page) => page.length)).toEqual([2, 2]);
+        expect(await pagesOf(store.readAllPages({ afterPosition: await store.headPosition(), pageSize: 2 }))).toEqual([]);
+      });
+
+      it('can be left early, and sees events appended while it is being read', async () => {
+        const headBefore = await store.headPosition();
+        for (let index = 0; index < 6; index++) await store.append(`${prefix}deal-${index}`, [newEvent()], 'no_stream');
+        const filter = { streamPrefixes: [prefix] };
+        const read: RecordedEvent[] = [];
+        for await (const page of store.readAllPages({ afterPosition: headBefore, pageSize: 2, filter })) {
+          read.push(...page);
+          if (read.length === 2) await store.append(`${prefix}late`, [newEvent()], 'no_stream');
+        }
+        expect(read.map((event) => event.streamId)).toEqual([0, 1, 2, 3, 4, 5].map((index) => `${prefix}deal-${index}`).concat(`${prefix}late`));
+
+        for await (const page of store.readAllPages({ afterPosition: headBefore, pageSize: 2, filter })) {
+          expect(page).toHaveLength(2);
+          break;
+        }
+        await store.append(`${prefix}after-leaving`, [newEvent()], 'no_stream');
+        expect(await store.readStream(`${prefix}after-leaving`)).toHaveLength(1);
+      });
+    });
+
     describe('subscribeToAll', () => {
       it('catches up on history, then turns live, with no gap and no duplicate while appends run concurrently', async () => {
         const historyIds = new Set<string>();

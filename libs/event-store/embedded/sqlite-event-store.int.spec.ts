@@ -17,12 +17,14 @@ function freshPath(): string {
 }
 
 /**
- * Short event-loop turns are written on the calling thread, long ones by the writer thread: every test
- * runs both ways (`inlineTurnRows: 0` sends every turn to the writer thread).
+ * Short event-loop turns are written on the calling thread, long ones by the writer thread; short catch-up reads
+ * stay on the calling thread, long ones are read ahead by a reader thread: every test runs both ways
+ * (`inlineTurnRows: 0` sends every turn to the writer thread, `catchUpThreadMinEvents: 0` every `readAllPages`
+ * to a reader thread).
  */
 const writePaths: [string, Partial<SqliteEventStoreOptions>][] = [
-  ['written on the calling thread', {}],
-  ['written by the writer thread', { inlineTurnRows: 0 }],
+  ['written and read on the calling thread', {}],
+  ['written by the writer thread, caught up by a reader thread', { inlineTurnRows: 0, catchUpThreadMinEvents: 0 }],
 ];
 
 describe.each(writePaths)('embedded SQLite, %s', (_, writePath) => {

@@ -24,6 +24,7 @@ import {
   type ExpectedRevision,
   type NewEvent,
   type ReadAllOptions,
+  type ReadAllPagesOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
@@ -131,6 +132,17 @@ export class EventStoreDbEventStore implements EventStore {
       }
       return events;
     });
+  }
+
+  /** Successive `readAll` pages: the server streams each read, so there is nothing to gain from reading ahead here. */
+  async *readAllPages(options: ReadAllPagesOptions): AsyncGenerator<RecordedEvent[], void, undefined> {
+    let afterPosition = options.afterPosition ?? 0;
+    for (;;) {
+      const page = await this.readAll({ afterPosition, maxCount: options.pageSize, ...(options.filter ? { filter: options.filter } : {}) });
+      if (page.length > 0) yield page;
+      if (page.length < options.pageSize) return;
+      afterPosition = page[page.length - 1].position;
+    }
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

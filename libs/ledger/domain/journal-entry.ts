@@ -17,6 +17,7 @@ export const movementKinds = [
   'payout_paid',
   'commission_capitalized',
   'contract_cost_amortized',
+  'reversal',
 ] as const;
 export type MovementKind = (typeof movementKinds)[number];
 
@@ -98,4 +99,22 @@ export function transferEntries(movement: MovementKind, input: MovementInput, de
   };
   assertBalanced(entry);
   return [entry];
+}
+
+/**
+ * The entry that undoes another: the same legs with the sides swapped, dated like the original so that a trial
+ * balance as of any date sees both or neither. `reference` names why (e.g. the reopen that voided an approval).
+ */
+export function reversalOf(entry: JournalEntry, reference: string): JournalEntry {
+  const reversal: JournalEntry = {
+    entryId: entryIdFor('reversal', `${entry.entryId}@${reference}`),
+    movement: 'reversal',
+    payeeId: entry.payeeId,
+    currency: entry.currency,
+    postedOn: entry.postedOn,
+    sourceId: entry.entryId,
+    legs: entry.legs.map((leg) => ({ ...leg, side: leg.side === 'debit' ? 'credit' : 'debit' })),
+  };
+  assertBalanced(reversal);
+  return reversal;
 }

@@ -1,6 +1,6 @@
 import { validationError } from '#lib/shared/domain/domain-error.js';
 import { formatMoney, Money, parseDecimal, roundToMinorUnit } from '#lib/shared/domain/money.js';
-import { addDays, addMonths, daysBetween, formatIsoDate, parseIsoDate, type CivilDate } from './calendar-date.js';
+import { addDays, addMonths, daysBetween, formatIsoDate, parseIsoDate, type CivilDate } from '#lib/shared/domain/calendar-date.js';
 import { parseRoundedAmount } from './statement-summary.js';
 
 /**

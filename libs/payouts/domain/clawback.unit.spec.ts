@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { Money } from '#lib/shared/domain/money.js';
-import { addDays, addMonths, dayNumber, formatIsoDate, fromDayNumber, parseIsoDate } from './calendar-date.js';
+import { addDays, addMonths, dayNumber, formatIsoDate, fromDayNumber, parseIsoDate } from '#lib/shared/domain/calendar-date.js';
 import { computeClawback, type ClawbackPolicy, type DealCancellation } from './clawback.js';
 
 const ninetyDays: ClawbackPolicy = { window: { length: 90, unit: 'days' }, windowStartsFrom: 'credit_date', reducesAttainment: true };

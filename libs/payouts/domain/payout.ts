@@ -1,3 +1,4 @@
+import type { Decimal } from 'decimal.js';
 import { validationError } from '#lib/shared/domain/domain-error.js';
 import { formatMoney, Money } from '#lib/shared/domain/money.js';
 import { applyDraw, type DrawKind, type DrawTerms } from './draw.js';
@@ -9,6 +10,9 @@ import { isPayableLine, parseRoundedAmount, parseStatementSummary, type Statemen
  *
  * Glossary for a finance reader:
  * - Gross earned: payable statement lines other than adjustments and clawbacks.
+ * - Capitalized: the part of gross earned on lines of capitalizable components, by benefit period; the ledger
+ *   books it as a contract cost asset and amortises it instead of expensing it (a group that nets to zero or less
+ *   is expensed).
  * - Adjustments: prior-period adjustment lines (either sign). Clawbacks: reversals on cancelled deals (negative).
  * - Earnings deficit: when clawbacks exceed what a period earned, the excess is owed by the payee and carried
  *   forward, netted against the next periods' earnings before any draw applies. A period never pays less than zero.
@@ -43,6 +47,8 @@ export interface Payout {
   currency: string;
   statementDigest: string;
   grossEarned: string;
+  /** Part of grossEarned capitalised, one entry per benefit period, in ascending months. */
+  capitalized: CapitalizedAmount[];
   adjustments: string;
   /** Zero or negative. */
   clawbacks: string;
@@ -55,6 +61,17 @@ export interface Payout {
   carryOpening: PayeeCarry;
   carryClosing: PayeeCarry;
 }
+
+export interface CapitalizedAmount {
+  benefitMonths: number;
+  amount: string;
+}
+
+/** A payout's money figures without its identity: what a frozen statement records and an approval carries. */
+export type PayoutFigures = Omit<Payout, 'payoutId' | 'payeeId' | 'periodId' | 'currency' | 'statementDigest' | 'netPayable'>;
+
+export const figuresOf = ({ payoutId: _id, payeeId: _payee, periodId: _period, currency: _currency, statementDigest: _digest, netPayable: _net, ...figures }: Payout): PayoutFigures =>
+  figures;
 
 export function computePayout({ statement, statementDigest, draw, carryOpening }: PayoutInput): Payout {
   const { currency } = statement;
@@ -74,12 +91,21 @@ export function computePayout({ statement, statementDigest, draw, carryOpening }
   let grossEarned = zero;
   let adjustments = zero;
   let clawbacks = zero;
+  const capitalizedByMonths = new Map<number, Decimal>();
   for (const { line, amount } of lines) {
     if (!isPayableLine(line)) continue;
     if (line.kind === 'adjustment') adjustments = adjustments.plus(amount);
     else if (line.kind === 'clawback') clawbacks = clawbacks.plus(amount);
-    else grossEarned = grossEarned.plus(amount);
+    else {
+      grossEarned = grossEarned.plus(amount);
+      const months = line.benefitMonths;
+      if (months !== undefined && months !== null) capitalizedByMonths.set(months, (capitalizedByMonths.get(months) ?? zero).plus(amount));
+    }
   }
+  const capitalized = [...capitalizedByMonths.entries()]
+    .filter(([, amount]) => amount.isPositive() && !amount.isZero())
+    .sort(([left], [right]) => left - right)
+    .map(([benefitMonths, amount]) => ({ benefitMonths, amount: formatMoney(amount, currency) }));
 
   const periodNet = grossEarned.plus(adjustments).plus(clawbacks);
   const available = periodNet.minus(deficitOpening);
@@ -95,6 +121,7 @@ export function computePayout({ statement, statementDigest, draw, carryOpening }
     currency,
     statementDigest,
     grossEarned: formatMoney(grossEarned, currency),
+    capitalized,
     adjustments: formatMoney(adjustments, currency),
     clawbacks: formatMoney(clawbacks, currency),
     earningsDeficitApplied: formatMoney(Money.min(deficitOpening, Money.max(periodNet, zero)), currency),

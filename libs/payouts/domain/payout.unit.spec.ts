@@ -38,6 +38,26 @@ describe('payout computation', () => {
     });
   });
 
+  it('names the part of gross earned that is capitalised, by benefit period', () => {
+    const statement = statementOf('2025-07', [
+      { lineId: 'c1', kind: 'commission', amount: '3000.00', benefitMonths: 60 },
+      { lineId: 'c2', kind: 'true_up', amount: '-200.00', benefitMonths: 60 },
+      { lineId: 'c3', kind: 'commission', amount: '400.00', benefitMonths: 12 },
+      { lineId: 'c4', kind: 'commission', amount: '-10.00', benefitMonths: 24 },
+      { lineId: 'c5', kind: 'spif', amount: '500.00' },
+      { lineId: 'h1', kind: 'held', amount: '900.00', benefitMonths: 60 },
+    ]);
+    const payout = computePayout({ statement, statementDigest: 'sha256:02', draw: null, carryOpening: emptyCarry() });
+    expect(payout).toMatchObject({
+      grossEarned: '3690.00',
+      capitalized: [
+        { benefitMonths: 12, amount: '400.00' },
+        { benefitMonths: 60, amount: '2800.00' },
+      ],
+      netPayable: '3690.00',
+    });
+  });
+
   it('carries a clawback larger than the period earned as a deficit, never paying below zero', () => {
     const { payouts, carryClosing } = foldPayouts([
       { statement: statementOf('p1', [{ lineId: 'c1', kind: 'commission', amount: '100.00' }, { lineId: 'k1', kind: 'clawback', amount: '-400.00' }]), statementDigest: 'd1', draw: null },

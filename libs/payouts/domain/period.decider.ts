@@ -1,6 +1,7 @@
 import { assertNever, type Decider, type DomainEvent } from '#lib/shared/domain/decider.js';
 import { conflictError, DomainError, validationError } from '#lib/shared/domain/domain-error.js';
 import { parseDecimal } from '#lib/shared/domain/money.js';
+import type { PayoutFigures } from './payout.js';
 import { payoutIdFor } from './payout-id.js';
 import { parseRoundedAmount, type AdjustmentCause } from './statement-summary.js';
 
@@ -8,23 +9,32 @@ import { parseRoundedAmount, type AdjustmentCause } from './statement-summary.js
  * The lifecycle of one plan-calendar period: open -> closed -> approved -> paid, with an explicit reopen.
  *
  * Glossary for a finance reader:
- * - Period: one period of a plan calendar (e.g. `2025-06` of calendar `fy25-monthly`); one stream per period,
- *   named by `periodStreamId`.
+ * - Period: one period of a plan calendar (e.g. `2025-06` of calendar `monthly`); one stream per period,
+ *   named by `periodStreamId`. A period opens on first use (a posting or its close) or explicitly.
  * - Posting: a line recorded in an open period besides the commission engine's own lines, e.g. a prior-period
  *   adjustment or a clawback. A closed period accepts no postings (PERIOD.CLOSED).
  * - Close: freezes each payee's statement. The period records the statement digest (a content hash the handler
- *   computes) and the global log position the statement was computed at, so anyone can recompute it and compare.
+ *   computes), the global log position the statement was computed at (so anyone can recompute it and compare), the
+ *   lines posted to it, and the payout figures (gross, adjustments, clawbacks, draw, net). Periods of a calendar
+ *   close in order: the period before must be closed first, unless the calendar has never closed one.
  * - Preparer: the actor who closed the period. Separation of duties: the preparer may not approve.
  * - Approval: finance accepts a payee's payout (one payee, some, or all at once). The payout id is derived from
  *   (payee, period, digest), so approving again names the same payout and records nothing new.
  * - Paid: payroll confirms a payout went out, quoting its own reference.
- * - Reopen: an explicit, reasoned event. It voids the frozen statements and unpaid approvals; once any payout is
- *   paid the period cannot reopen, and later corrections flow as prior-period adjustments instead.
+ * - Reopen: an explicit, reasoned event. It voids the frozen statements and unpaid approvals. It is refused once any
+ *   payout is paid, once the next period is closed, and once a later period carries a correction of this one
+ *   (the correction would count twice); later changes then flow as prior-period adjustments instead.
+ *
+ * Every event after PeriodOpened names its calendar and period, so a reader needs no other event to place it.
  */
 
 export const periodStreamId = (calendarId: string, periodId: string): string => `period-${calendarId}-${periodId}`;
+export const PERIOD_STREAM_PREFIX = 'period-';
 
 export type PeriodStatus = 'not_opened' | 'open' | 'closed' | 'approved' | 'paid';
+
+/** Closed, approved or paid: the statements are frozen. */
+export const isFrozenStatus = (status: PeriodStatus): boolean => status === 'closed' || status === 'approved' || status === 'paid';
 
 export interface PostedLine {
   lineId: string;
@@ -33,8 +43,19 @@ export interface PostedLine {
   amount: string;
   dealId?: string | null;
   cause?: AdjustmentCause;
-  /** For a prior-period adjustment: the closed period it corrects. */
+  /** For a prior-period adjustment or a clawback: the closed period it corrects. */
   sourcePeriodId?: string;
+  /** How the line was made, in words a payee can read. */
+  explanation?: string;
+  /** The numbers behind the explanation (JSON-safe): source lines with closed and recomputed amounts, a clawback window. */
+  evidence?: Readonly<Record<string, unknown>>;
+}
+
+/** A posted line as a frozen statement lists it. */
+export interface FrozenPostedLine {
+  lineId: string;
+  kind: string;
+  amount: string;
 }
 
 export interface FrozenStatementRecord {
@@ -45,17 +66,66 @@ export interface FrozenStatementRecord {
   currency: string;
   /** What the payee is to be paid for the period, as computed at close (decimal string). */
   netPayable: string;
+  /** The payout's other figures: gross, capitalised part, adjustments, clawbacks, draw, carried balances. */
+  figures: PayoutFigures;
+  /** The lines posted to the period for this payee, exactly those in the period when it closed. */
+  postedLines: FrozenPostedLine[];
+}
+
+/** Where a period sits in its calendar, as the handler found the neighbouring period streams. */
+export interface PeriodNeighbour {
+  periodId: string;
+  status: PeriodStatus;
+}
+
+export interface OpenPeriodData {
+  calendarId: string;
+  periodId: string;
+  startsOn: string;
+  endsOn: string;
+  openedBy: string;
 }
 
 export type PeriodCommand =
-  | { type: 'OpenPeriod'; data: { calendarId: string; periodId: string; startsOn: string; endsOn: string; openedBy: string } }
+  | { type: 'OpenPeriod'; data: OpenPeriodData }
   | { type: 'PostLines'; data: { payeeId: string; currency: string; lines: PostedLine[]; postedBy: string } }
-  | { type: 'ClosePeriod'; data: { preparedBy: string; statements: FrozenStatementRecord[] } }
+  | {
+      type: 'ClosePeriod';
+      data: {
+        preparedBy: string;
+        statements: FrozenStatementRecord[];
+        /** The calendar's period before this one; null when the calendar has never closed a period. */
+        previousPeriod: PeriodNeighbour | null;
+      };
+    }
   /** Without payeeIds, approves every payee still unapproved (bulk approval). */
   | { type: 'ApprovePayouts'; data: { approvedBy: string; payeeIds?: string[] } }
   /** Without payeeIds, confirms every approved payee still unpaid. */
-  | { type: 'ConfirmPayoutsPaid'; data: { confirmedBy: string; payrollReference: string; payeeIds?: string[] } }
-  | { type: 'ReopenPeriod'; data: { reopenedBy: string; reason: string } };
+  | { type: 'ConfirmPayoutsPaid'; data: { confirmedBy: string; payrollReference: string; paidOn: string; payeeIds?: string[] } }
+  | {
+      type: 'ReopenPeriod';
+      data: {
+        reopenedBy: string;
+        reason: string;
+        /** The calendar's next period, as it stands. */
+        nextPeriod: PeriodNeighbour;
+        /** How many lines in later periods correct this one (prior-period adjustments, clawbacks). */
+        correctionsPostedForward: number;
+      };
+    }
+  /** A deal cancelled after its period closed clawed nothing back: the reason is kept with the period it would have hit. */
+  | { type: 'NoteClawbackWaived'; data: ClawbackWaiver & { notedBy: string } };
+
+export interface ClawbackWaiver {
+  /** Derived from the cancellation and the payee: the same cancellation is noted once. */
+  assessmentId: string;
+  payeeId: string;
+  dealId: string;
+  sourcePeriodId: string;
+  outcome: 'outside_window' | 'nothing_to_claw_back' | 'no_clawback_terms';
+  explanation: string;
+  evidence?: Readonly<Record<string, unknown>>;
+}
 
 export interface ApprovedPayout {
   payeeId: string;
@@ -63,19 +133,47 @@ export interface ApprovedPayout {
   statementDigest: string;
   currency: string;
   netPayable: string;
+  figures: PayoutFigures;
+  postedLines: FrozenPostedLine[];
+}
+
+export interface PaidPayout {
+  payeeId: string;
+  payoutId: string;
+  currency: string;
+  netPayable: string;
+}
+
+/** Names the period an event belongs to. */
+export interface PeriodRef {
+  calendarId: string;
+  periodId: string;
 }
 
 export type PeriodEvent =
-  | DomainEvent<'PeriodOpened', { calendarId: string; periodId: string; startsOn: string; endsOn: string; openedBy: string }>
-  | DomainEvent<'LinesPosted', { payeeId: string; currency: string; lines: PostedLine[]; postedBy: string }>
-  | DomainEvent<'PeriodClosed', { preparedBy: string; statements: FrozenStatementRecord[] }>
-  | DomainEvent<'PayoutsApproved', { approvedBy: string; payouts: ApprovedPayout[] }>
+  | DomainEvent<'PeriodOpened', OpenPeriodData>
+  | DomainEvent<'LinesPosted', PeriodRef & { payeeId: string; currency: string; lines: PostedLine[]; postedBy: string }>
+  | DomainEvent<'PeriodClosed', PeriodRef & { preparedBy: string; statements: FrozenStatementRecord[] }>
+  | DomainEvent<'PayoutsApproved', PeriodRef & { approvedBy: string; payouts: ApprovedPayout[] }>
   /** Recorded when the last payee of the period is approved. */
-  | DomainEvent<'PeriodApproved', { approvedBy: string }>
-  | DomainEvent<'PayoutsPaid', { confirmedBy: string; payrollReference: string; payouts: { payeeId: string; payoutId: string }[] }>
+  | DomainEvent<'PeriodApproved', PeriodRef & { approvedBy: string }>
+  | DomainEvent<'PayoutsPaid', PeriodRef & { confirmedBy: string; payrollReference: string; paidOn: string; payouts: PaidPayout[] }>
   /** Recorded when the last payee of the period is paid. */
-  | DomainEvent<'PeriodPaid', { confirmedBy: string }>
-  | DomainEvent<'PeriodReopened', { reopenedBy: string; reason: string; statusBefore: 'closed' | 'approved' }>;
+  | DomainEvent<'PeriodPaid', PeriodRef & { confirmedBy: string }>
+  | DomainEvent<'PeriodReopened', PeriodRef & { reopenedBy: string; reason: string; statusBefore: 'closed' | 'approved' }>
+  | DomainEvent<'ClawbackWaived', PeriodRef & ClawbackWaiver & { notedBy: string }>;
+
+export const PERIOD_EVENT_TYPES: readonly PeriodEvent['type'][] = [
+  'PeriodOpened',
+  'LinesPosted',
+  'PeriodClosed',
+  'PayoutsApproved',
+  'PeriodApproved',
+  'PayoutsPaid',
+  'PeriodPaid',
+  'PeriodReopened',
+  'ClawbackWaived',
+];
 
 export interface FrozenStatementState extends FrozenStatementRecord {
   payoutId: string;
@@ -97,6 +195,7 @@ export interface PeriodState {
   preparedBy: string | null;
   statementsByPayee: Readonly<Record<string, FrozenStatementState>>;
   postedLinesById: Readonly<Record<string, PostedLineState>>;
+  clawbacksWaived: ReadonlySet<string>;
   reopenCount: number;
 }
 
@@ -109,6 +208,7 @@ const initialState = (): PeriodState => ({
   preparedBy: null,
   statementsByPayee: {},
   postedLinesById: {},
+  clawbacksWaived: new Set(),
   reopenCount: 0,
 });
 
@@ -127,8 +227,19 @@ function requireCurrency(value: unknown, field: string): void {
   }
 }
 
-function requireOpen(state: PeriodState): void {
+function requireDate(value: unknown, field: string): void {
+  if (typeof value !== 'string' || !isoDatePattern.test(value)) {
+    throw validationError('VALIDATION.DATE', `${field} must be an ISO date`, [{ field, message: 'must be YYYY-MM-DD' }]);
+  }
+}
+
+function requireOpened(state: PeriodState): void {
   if (state.status === 'not_opened') throw conflictError('PERIOD.NOT_OPEN', 'The period has not been opened');
+}
+
+function refOf(state: PeriodState): PeriodRef {
+  if (state.calendarId === null || state.periodId === null) throw new Error('A period event needs an opened period');
+  return { calendarId: state.calendarId, periodId: state.periodId };
 }
 
 function decideOpen(command: Extract<PeriodCommand, { type: 'OpenPeriod' }>, state: PeriodState): PeriodEvent[] {
@@ -138,26 +249,30 @@ function decideOpen(command: Extract<PeriodCommand, { type: 'OpenPeriod' }>, sta
   requireText(calendarId, 'calendarId');
   requireText(periodId, 'periodId');
   requireText(openedBy, 'openedBy');
-  for (const [field, value] of [['startsOn', startsOn], ['endsOn', endsOn]] as const) {
-    if (!isoDatePattern.test(value)) {
-      throw validationError('VALIDATION.DATE', `${field} must be an ISO date`, [{ field, message: 'must be YYYY-MM-DD' }]);
-    }
-  }
+  requireDate(startsOn, 'startsOn');
+  requireDate(endsOn, 'endsOn');
   if (endsOn < startsOn) {
     throw validationError('PERIOD.ENDS_BEFORE_START', 'endsOn is before startsOn', [{ field: 'endsOn', message: 'must not be before startsOn' }]);
   }
   return [{ type: 'PeriodOpened', data: { calendarId, periodId, startsOn, endsOn, openedBy } }];
 }
 
-function decidePostLines(command: Extract<PeriodCommand, { type: 'PostLines' }>, state: PeriodState): PeriodEvent[] {
-  requireOpen(state);
+function requireOpenForPosting(state: PeriodState): void {
+  requireOpened(state);
   if (state.status !== 'open') {
     throw conflictError('PERIOD.CLOSED', `Period ${state.periodId} is ${state.status}: post to the payee's earliest open period`);
   }
+}
+
+function decidePostLines(command: Extract<PeriodCommand, { type: 'PostLines' }>, state: PeriodState): PeriodEvent[] {
+  requireOpenForPosting(state);
   const { payeeId, currency, lines, postedBy } = command.data;
   requireText(payeeId, 'payeeId');
   requireText(postedBy, 'postedBy');
   requireCurrency(currency, 'currency');
+  if (!Array.isArray(lines) || lines.length === 0) {
+    throw validationError('LINE.NONE', 'lines must hold at least one line', [{ field: 'lines', message: 'must hold at least one line' }]);
+  }
   const linesNew: PostedLine[] = [];
   const idsInCommand = new Set<string>();
   lines.forEach((line, index) => {
@@ -181,14 +296,29 @@ function decidePostLines(command: Extract<PeriodCommand, { type: 'PostLines' }>,
     }
   });
   if (linesNew.length === 0) return [];
-  return [{ type: 'LinesPosted', data: { payeeId, currency, lines: linesNew, postedBy } }];
+  return [{ type: 'LinesPosted', data: { ...refOf(state), payeeId, currency, lines: linesNew, postedBy } }];
 }
 
+const sameLines = (left: readonly FrozenPostedLine[], right: readonly FrozenPostedLine[]): boolean => {
+  if (left.length !== right.length) return false;
+  const byId = new Map(right.map((line) => [line.lineId, line]));
+  return left.every((line) => {
+    const other = byId.get(line.lineId);
+    return other !== undefined && other.kind === line.kind && other.amount === line.amount;
+  });
+};
+
 function decideClose(command: Extract<PeriodCommand, { type: 'ClosePeriod' }>, state: PeriodState): PeriodEvent[] {
-  requireOpen(state);
+  requireOpened(state);
   if (state.status !== 'open') throw conflictError('PERIOD.ALREADY_CLOSED', `Period ${state.periodId} is already ${state.status}`);
-  const { preparedBy, statements } = command.data;
+  const { preparedBy, statements, previousPeriod } = command.data;
   requireText(preparedBy, 'preparedBy');
+  if (previousPeriod !== null && !isFrozenStatus(previousPeriod.status)) {
+    throw conflictError(
+      'PERIOD.PREVIOUS_NOT_CLOSED',
+      `Period ${previousPeriod.periodId} of calendar ${state.calendarId} is ${previousPeriod.status.replace('_', ' ')}: periods close in order`,
+    );
+  }
   const payeesSeen = new Set<string>();
   statements.forEach((statement, index) => {
     const field = `statements[${index}]`;
@@ -209,14 +339,23 @@ function decideClose(command: Extract<PeriodCommand, { type: 'ClosePeriod' }>, s
     payeesSeen.add(statement.payeeId);
   });
   // A posted adjustment or clawback must land on some payee's frozen statement, or it would silently vanish.
+  const postedByPayee = new Map<string, FrozenPostedLine[]>();
   for (const posted of Object.values(state.postedLinesById)) {
     if (!payeesSeen.has(posted.payeeId)) {
       throw validationError('PERIOD.STATEMENT_MISSING', `Payee ${posted.payeeId} has posted lines but no frozen statement`, [
         { field: 'statements', message: `must include payee ${posted.payeeId}` },
       ]);
     }
+    const list = postedByPayee.get(posted.payeeId) ?? [];
+    list.push({ lineId: posted.lineId, kind: posted.kind, amount: posted.amount });
+    postedByPayee.set(posted.payeeId, list);
   }
-  return [{ type: 'PeriodClosed', data: { preparedBy, statements } }];
+  for (const statement of statements) {
+    if (!sameLines(statement.postedLines ?? [], postedByPayee.get(statement.payeeId) ?? [])) {
+      throw conflictError('PERIOD.POSTED_LINES_CHANGED', `The lines posted for payee ${statement.payeeId} are not those the frozen statement lists: compute it again`);
+    }
+  }
+  return [{ type: 'PeriodClosed', data: { ...refOf(state), preparedBy, statements } }];
 }
 
 function selectPayees(state: PeriodState, payeeIds: string[] | undefined, include: (statement: FrozenStatementState) => boolean): FrozenStatementState[] {
@@ -235,7 +374,7 @@ function selectPayees(state: PeriodState, payeeIds: string[] | undefined, includ
 
 function decideApprove(command: Extract<PeriodCommand, { type: 'ApprovePayouts' }>, state: PeriodState): PeriodEvent[] {
   if (state.status === 'not_opened' || state.status === 'open') {
-    throw conflictError('PERIOD.NOT_CLOSED', `Period ${state.periodId ?? ''} is ${state.status}: close it before approving`);
+    throw conflictError('PERIOD.NOT_CLOSED', `Period ${state.periodId ?? ''} is ${state.status.replace('_', ' ')}: close it before approving`);
   }
   const { approvedBy, payeeIds } = command.data;
   requireText(approvedBy, 'approvedBy');
@@ -245,51 +384,81 @@ function decideApprove(command: Extract<PeriodCommand, { type: 'ApprovePayouts' 
   const selected = selectPayees(state, payeeIds, (statement) => statement.approvedBy === null);
   const payouts: ApprovedPayout[] = selected
     .filter((statement) => statement.approvedBy === null)
-    .map(({ payeeId, payoutId, statementDigest, currency, netPayable }) => ({ payeeId, payoutId, statementDigest, currency, netPayable }));
-  const events: PeriodEvent[] = payouts.length > 0 ? [{ type: 'PayoutsApproved', data: { approvedBy, payouts } }] : [];
+    .map(({ payeeId, payoutId, statementDigest, currency, netPayable, figures, postedLines }) => ({ payeeId, payoutId, statementDigest, currency, netPayable, figures, postedLines }));
+  const ref = refOf(state);
+  const events: PeriodEvent[] = payouts.length > 0 ? [{ type: 'PayoutsApproved', data: { ...ref, approvedBy, payouts } }] : [];
   const approvedNow = new Set(payouts.map((payout) => payout.payeeId));
   const allApproved = Object.values(state.statementsByPayee).every((statement) => statement.approvedBy !== null || approvedNow.has(statement.payeeId));
-  if (allApproved && state.status === 'closed') events.push({ type: 'PeriodApproved', data: { approvedBy } });
+  if (allApproved && state.status === 'closed') events.push({ type: 'PeriodApproved', data: { ...ref, approvedBy } });
   return events;
 }
 
 function decideConfirmPaid(command: Extract<PeriodCommand, { type: 'ConfirmPayoutsPaid' }>, state: PeriodState): PeriodEvent[] {
   if (state.status === 'not_opened' || state.status === 'open') {
-    throw conflictError('PAYOUT.NOT_APPROVED', `Period ${state.periodId ?? ''} is ${state.status}: nothing in it is approved`);
+    throw conflictError('PAYOUT.NOT_APPROVED', `Period ${state.periodId ?? ''} is ${state.status.replace('_', ' ')}: nothing in it is approved`);
   }
-  const { confirmedBy, payrollReference, payeeIds } = command.data;
+  const { confirmedBy, payrollReference, paidOn, payeeIds } = command.data;
   requireText(confirmedBy, 'confirmedBy');
   requireText(payrollReference, 'payrollReference');
+  requireDate(paidOn, 'paidOn');
   const selected = selectPayees(state, payeeIds, (statement) => statement.approvedBy !== null && statement.payrollReference === null);
-  const payouts: { payeeId: string; payoutId: string }[] = [];
+  const statements = Object.values(state.statementsByPayee);
+  if (
+    selected.length === 0 &&
+    statements.some((statement) => statement.approvedBy === null) &&
+    !statements.some((statement) => statement.payrollReference === payrollReference)
+  ) {
+    throw conflictError('PAYOUT.NOT_APPROVED', `No payout of period ${state.periodId} is approved and unpaid: approve before confirming payment`);
+  }
+  const payouts: PaidPayout[] = [];
   for (const statement of selected) {
     if (statement.approvedBy === null) throw conflictError('PAYOUT.NOT_APPROVED', `The payout of payee ${statement.payeeId} is not approved`);
     if (statement.payrollReference === payrollReference) continue;
     if (statement.payrollReference !== null) {
       throw conflictError('PAYOUT.ALREADY_PAID', `The payout of payee ${statement.payeeId} was already paid under ${statement.payrollReference}`);
     }
-    payouts.push({ payeeId: statement.payeeId, payoutId: statement.payoutId });
+    payouts.push({ payeeId: statement.payeeId, payoutId: statement.payoutId, currency: statement.currency, netPayable: statement.netPayable });
   }
-  const events: PeriodEvent[] = payouts.length > 0 ? [{ type: 'PayoutsPaid', data: { confirmedBy, payrollReference, payouts } }] : [];
+  const ref = refOf(state);
+  const events: PeriodEvent[] = payouts.length > 0 ? [{ type: 'PayoutsPaid', data: { ...ref, confirmedBy, payrollReference, paidOn, payouts } }] : [];
   const paidNow = new Set(payouts.map((payout) => payout.payeeId));
   const allPaid = Object.values(state.statementsByPayee).every((statement) => statement.payrollReference !== null || paidNow.has(statement.payeeId));
-  if (allPaid && state.status === 'approved') events.push({ type: 'PeriodPaid', data: { confirmedBy } });
+  if (allPaid && state.status === 'approved') events.push({ type: 'PeriodPaid', data: { ...ref, confirmedBy } });
   return events;
 }
 
 function decideReopen(command: Extract<PeriodCommand, { type: 'ReopenPeriod' }>, state: PeriodState): PeriodEvent[] {
   if (state.status === 'not_opened' || state.status === 'open') {
-    throw conflictError('PERIOD.NOT_CLOSED', `Period ${state.periodId ?? ''} is ${state.status}: only a closed period can reopen`);
+    throw conflictError('PERIOD.NOT_CLOSED', `Period ${state.periodId ?? ''} is ${state.status.replace('_', ' ')}: only a closed period can reopen`);
   }
   if (state.status === 'paid' || Object.values(state.statementsByPayee).some((statement) => statement.payrollReference !== null)) {
     throw conflictError('PERIOD.PAYOUTS_PAID', 'Payouts of this period were paid: correct it with a prior-period adjustment instead');
   }
-  const { reopenedBy, reason } = command.data;
+  const { reopenedBy, reason, nextPeriod, correctionsPostedForward } = command.data;
+  if (isFrozenStatus(nextPeriod.status)) {
+    throw conflictError('PERIOD.LATER_PERIOD_CLOSED', `Period ${nextPeriod.periodId} is ${nextPeriod.status}: only the calendar's latest closed period can reopen`);
+  }
+  if (correctionsPostedForward > 0) {
+    throw conflictError(
+      'PERIOD.CORRECTED_FORWARD',
+      `${correctionsPostedForward} line(s) in later periods already correct this period: reopening it would count them twice`,
+    );
+  }
   requireText(reopenedBy, 'reopenedBy');
   if (typeof reason !== 'string' || reason.trim() === '') {
     throw validationError('PERIOD.REOPEN_REASON_REQUIRED', 'A reopen needs a reason', [{ field: 'reason', message: 'is required' }]);
   }
-  return [{ type: 'PeriodReopened', data: { reopenedBy, reason, statusBefore: state.status } }];
+  return [{ type: 'PeriodReopened', data: { ...refOf(state), reopenedBy, reason, statusBefore: state.status } }];
+}
+
+function decideNoteWaiver(command: Extract<PeriodCommand, { type: 'NoteClawbackWaived' }>, state: PeriodState): PeriodEvent[] {
+  requireOpenForPosting(state);
+  const { assessmentId, payeeId, dealId, sourcePeriodId, explanation, notedBy } = command.data;
+  for (const [field, value] of [['assessmentId', assessmentId], ['payeeId', payeeId], ['dealId', dealId], ['sourcePeriodId', sourcePeriodId], ['explanation', explanation], ['notedBy', notedBy]] as const) {
+    requireText(value, field);
+  }
+  if (state.clawbacksWaived.has(assessmentId)) return [];
+  return [{ type: 'ClawbackWaived', data: { ...refOf(state), ...command.data } }];
 }
 
 function decide(command: PeriodCommand, state: PeriodState): PeriodEvent[] {
@@ -306,6 +475,8 @@ function decide(command: PeriodCommand, state: PeriodState): PeriodEvent[] {
       return decideConfirmPaid(command, state);
     case 'ReopenPeriod':
       return decideReopen(command, state);
+    case 'NoteClawbackWaived':
+      return decideNoteWaiver(command, state);
     default:
       return assertNever(command);
   }
@@ -367,9 +538,33 @@ function evolve(state: PeriodState, event: PeriodEvent): PeriodState {
     case 'PeriodReopened':
       // Postings made while the period was open still stand; only the freeze and the approvals are voided.
       return { ...state, status: 'open', preparedBy: null, statementsByPayee: {}, reopenCount: state.reopenCount + 1 };
+    case 'ClawbackWaived':
+      return { ...state, clawbacksWaived: new Set([...state.clawbacksWaived, event.data.assessmentId]) };
     default:
       return assertNever(event);
   }
 }
 
 export const periodDecider: Decider<PeriodCommand, PeriodEvent, PeriodState> = { decide, evolve, initialState };
+
+/** Commands that open a never-opened period on their way, in the same append. */
+const opensOnDemand = new Set<PeriodCommand['type']>(['PostLines', 'ClosePeriod', 'NoteClawbackWaived']);
+
+/**
+ * The period decider for a handler that knows the period's dates: a posting, a close or a waiver note on a period
+ * never opened opens it first (PeriodOpened, then the command's events, appended together). Periods of a calendar
+ * are therefore open until closed, without anyone having to open each one.
+ */
+export function periodDeciderOpeningOnDemand(opening: OpenPeriodData): Decider<PeriodCommand, PeriodEvent, PeriodState> {
+  return {
+    initialState,
+    evolve,
+    decide(command, state) {
+      if (state.status !== 'not_opened' || !opensOnDemand.has(command.type)) return decide(command, state);
+      const opened = decideOpen({ type: 'OpenPeriod', data: opening }, state);
+      const openState = opened.reduce(evolve, state);
+      const events = decide(command, openState);
+      return events.length === 0 ? [] : [...opened, ...events];
+    },
+  };
+}

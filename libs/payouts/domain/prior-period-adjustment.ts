@@ -85,9 +85,15 @@ export interface PriorPeriodAdjustment {
 const causeLabels: Record<AdjustmentCause['kind'], string> = {
   deal_amended: 'Deal amended',
   credit_corrected: 'Credit corrected',
+  deal_closed_late: 'Deal closed late',
+  deal_cancelled: 'Deal cancelled',
   plan_fixed: 'Plan fixed',
   dispute_approved: 'Dispute approved',
+  manual: 'Manual adjustment',
 };
+
+const causeText = (cause: AdjustmentCause): string =>
+  cause.eventId === undefined ? cause.reference : `${cause.reference}, event ${cause.eventId}${cause.position === undefined ? '' : ` at position ${cause.position}`}`;
 
 /** The payee's earliest open period, by start date. */
 export function earliestOpenPeriod(periods: readonly PeriodStanding[]): PeriodStanding {
@@ -182,7 +188,7 @@ export function computePriorPeriodAdjustment(input: PriorPeriodAdjustmentInput):
       sourcePeriodId,
       targetPeriodId,
       sourceLines: group.sourceLines,
-      explanation: `${causeLabels[group.cause.kind]} (${group.cause.reference}): period ${sourcePeriodId} ${parts.join('; ')}; ${signed} ${currency} posted in ${targetPeriodId}.`,
+      explanation: `${causeLabels[group.cause.kind]} (${causeText(group.cause)}): period ${sourcePeriodId} ${parts.join('; ')}; ${signed} ${currency} posted in ${targetPeriodId}.`,
     };
   });
   const total = changed.reduce((sum, group) => sum.plus(group.amount), zero);

@@ -14,14 +14,20 @@ import { Money, minorUnits, parseDecimal } from '#lib/shared/domain/money.js';
  * - Total earned: the sum of every payable line, i.e. every line except `held` ones.
  */
 
-/** Why an earlier period is corrected; the reference names the thing behind it (deal, credit, plan version, dispute). */
-export const adjustmentCauseKinds = ['deal_amended', 'credit_corrected', 'plan_fixed', 'dispute_approved'] as const;
+/**
+ * Why an earlier period is corrected; the reference names the thing behind it (deal, credit, plan version, dispute).
+ * `deal_closed_late`: a deal recorded after the period closed, with a credit date inside it.
+ */
+export const adjustmentCauseKinds = ['deal_amended', 'credit_corrected', 'deal_closed_late', 'deal_cancelled', 'plan_fixed', 'dispute_approved', 'manual'] as const;
 export type AdjustmentCauseKind = (typeof adjustmentCauseKinds)[number];
 
 export interface AdjustmentCause {
   kind: AdjustmentCauseKind;
-  /** e.g. the deal id for deal_amended, the dispute id for dispute_approved. */
+  /** e.g. the deal id for deal_amended, the plan version id for plan_fixed, the dispute id for dispute_approved. */
   reference: string;
+  /** The event that caused it, when one did: its id and global log position. */
+  eventId?: string;
+  position?: number;
 }
 
 export interface StatementLineSummary {
@@ -31,6 +37,8 @@ export interface StatementLineSummary {
   amount: string;
   dealId?: string | null;
   cause?: AdjustmentCause;
+  /** On an earned line: the months its commission is capitalised over (ASC 340-40); absent or null when expensed. */
+  benefitMonths?: number | null;
 }
 
 export interface StatementSummary {

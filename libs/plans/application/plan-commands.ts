@@ -58,6 +58,9 @@ const contentOf = (input: PlanVersionContent): PlanVersionContent => ({
   components: input.components,
   capitalizable: input.capitalizable,
   benefitMonths: input.benefitMonths,
+  calendarId: input.calendarId,
+  clawback: input.clawback,
+  draw: input.draw,
 });
 
 export async function draftPlanVersion(store: EventStore, input: DraftPlanVersionInput, context: CommandContext): Promise<CommandOutcome<PlanState>> {

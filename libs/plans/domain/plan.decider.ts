@@ -71,6 +71,10 @@ function planVersionOf(planId: string, version: number, content: PlanVersionCont
     components: content.components,
     capitalizable: content.capitalizable,
     benefitMonths: content.benefitMonths ?? null,
+    // Payout settings are written only when given, so versions drafted without them read as before.
+    ...(content.calendarId !== undefined && content.calendarId !== null ? { calendarId: content.calendarId } : {}),
+    ...(content.clawback !== undefined && content.clawback !== null ? { clawback: content.clawback } : {}),
+    ...(content.draw !== undefined && content.draw !== null ? { draw: content.draw } : {}),
   };
 }
 

@@ -85,6 +85,22 @@ describe('plan decider: DraftPlanVersion', () => {
     given([]).when(loose).then([drafted(1)]);
   });
 
+  it('records the payout settings as given: calendar, clawback terms, draw and a capitalizable component', () => {
+    const settings: Partial<PlanVersionContent> = {
+      calendarId: 'field-sales',
+      clawback: { window: { length: 90, unit: 'days' }, windowStartsFrom: 'credit_date', percent: '50', reducesAttainment: false },
+      draw: { kind: 'recoverable', amountPerPeriod: '2000.00' },
+      components: [{ ...threeTiers, benefitMonths: 60 }],
+    };
+    given([]).when({ ...draft, ...settings }).then([drafted(1, settings)]);
+    given([]).when({ ...draft, clawback: null, draw: null }).then([drafted(1)]);
+  });
+
+  it('keeps a plan in its calendar across versions', () => {
+    given([drafted(1), published(1)]).when({ ...draft, effectiveFrom: '2026-07-01', calendarId: 'field-sales' }).thenThrows('PLAN.CALENDAR_CHANGED', 'validation');
+    given([drafted(1), published(1)]).when({ ...draft, effectiveFrom: '2026-07-01', calendarId: 'monthly' }).then([drafted(2, { effectiveFrom: '2026-07-01', calendarId: 'monthly' })]);
+  });
+
   it('rejects a second draft while one is pending', () => {
     given([drafted(1)]).when({ ...draft, effectiveFrom: '2026-07-01' }).thenThrows('PLAN.DRAFT_PENDING', 'conflict');
   });

@@ -32,7 +32,6 @@ export const REBUILD_TARGET_EVENTS_PER_SECOND = 50_000;
  * one in seventeen cancelled. The figure counts every event of the log, read and applied.
  *
  * It is the best of several runs: on a shared two-core machine a run swings by 20% with the neighbours' load.
- * V8's young generation size matters here (about 15% with --max-semi-space-size=64).
  */
 export async function runProjectionRebuildBench(options: ProjectionRebuildBenchOptions): Promise<RebuildBenchFigure[]> {
   const store = SqliteEventStore.open({ path: join(options.dir, 'rebuild-bench.events.sqlite') });

@@ -2,7 +2,7 @@ import type { EventStore, RecordedEvent } from '#lib/event-store/event-store.por
 import type { ReadModelDb } from '#lib/projections/read-model.port.js';
 import { notFoundError, validationError } from '#lib/shared/domain/domain-error.js';
 import { computeStatement } from '#lib/commissions/domain/commission-engine.js';
-import type { Statement } from '#lib/commissions/domain/statement.js';
+import type { PeriodInput, Statement } from '#lib/commissions/domain/statement.js';
 import { payeeStreamId } from '#lib/organization/domain/payee.decider.js';
 import { dealStreamId } from '#lib/crediting/domain/deal.decider.js';
 import { PayeeStatementHistory, type SourcedEvent } from '../domain/statement-history.js';
@@ -45,39 +45,83 @@ export function parseAsOf(asOf: string): number {
 export async function statementAsOf(store: EventStore, db: ReadModelDb, query: { payeeId: string; periodId: string; asOf: string }): Promise<StatementAsOf> {
   const period = requireStatementPeriod(query.periodId);
   const asOfTime = parseAsOf(query.asOf);
-  const dealIds = await db.read((reader) => reader.all<{ deal_id: string }>('SELECT DISTINCT deal_id FROM statement_credits WHERE payee_id = ? ORDER BY deal_id', [query.payeeId]));
+  const reproduced = await reproduceStatement(store, db, query.payeeId, period, (event) => Date.parse(event.recordedAt) <= asOfTime, `at ${query.asOf}`);
+  return { asOf: query.asOf, ...reproduced };
+}
+
+export interface StatementAtPosition {
+  /** The last log position among the events used (0 when none was); at most the position asked for. */
+  position: number;
+  eventsRead: number;
+  streamsRead: number;
+  statement: Statement;
+}
+
+export interface StatementAtPositionQuery {
+  payeeId: string;
+  periodId: string;
+  /** Only events at or before this global log position count. */
+  position: number;
+  /**
+   * Deals whose cancellation is left out: they keep counting as if never cancelled. A closed period recomputed after a
+   * cancellation whose plan says attainment is not reduced keeps the deal (its clawback settles the money).
+   */
+  ignoreCancellationOf?: ReadonlySet<string>;
+}
+
+/**
+ * A statement as the log stood at a global position: what a frozen statement records (the position it was computed
+ * at), so anyone can reproduce it and compare its digest, however much is appended later. The read model must
+ * have reached `position` (it names the deals that ever credited the payee).
+ */
+export async function statementAtPosition(store: EventStore, db: ReadModelDb, query: StatementAtPositionQuery): Promise<StatementAtPosition> {
+  const period = requireStatementPeriod(query.periodId);
+  const ignored = query.ignoreCancellationOf;
+  const keep = (event: RecordedEvent): boolean =>
+    event.position <= query.position && !(ignored !== undefined && event.type === 'DealCancelled' && ignored.has((event.data as { dealId: string }).dealId));
+  return reproduceStatement(store, db, query.payeeId, period, keep, `at log position ${query.position}`);
+}
+
+async function reproduceStatement(
+  store: EventStore,
+  db: ReadModelDb,
+  payeeId: string,
+  period: PeriodInput,
+  keep: (event: RecordedEvent) => boolean,
+  when: string,
+): Promise<StatementAtPosition> {
+  const dealIds = await db.read((reader) => reader.all<{ deal_id: string }>('SELECT DISTINCT deal_id FROM statement_credits WHERE payee_id = ? ORDER BY deal_id', [payeeId]));
 
   let streamsRead = 0;
-  const recordedByThen = (event: RecordedEvent): boolean => sourceTypes.has(event.type) && Date.parse(event.recordedAt) <= asOfTime;
+  const kept = (event: RecordedEvent): boolean => sourceTypes.has(event.type) && keep(event);
   const readStreams = async (streamIds: readonly string[]): Promise<RecordedEvent[]> => {
     const events: RecordedEvent[] = [];
     for (const streamId of streamIds) {
       streamsRead++;
-      for (const event of await store.readStream(streamId)) if (recordedByThen(event)) events.push(event);
+      for (const event of await store.readStream(streamId)) if (kept(event)) events.push(event);
     }
     return events;
   };
 
   // In three rounds, each naming the streams of the next: the payee's own and their deals; then their plans; then FX.
-  const events = await readStreams([payeeStreamId(query.payeeId), planAssignmentsStreamId(query.payeeId), ...dealIds.map((row) => dealStreamId(row.deal_id))]);
-  const probe = fold(query.payeeId, events);
+  const events = await readStreams([payeeStreamId(payeeId), planAssignmentsStreamId(payeeId), ...dealIds.map((row) => dealStreamId(row.deal_id))]);
+  const probe = fold(payeeId, events);
   events.push(...(await readStreams(probe.assignedPlanIds().map(planStreamId))));
-  const withPlans = fold(query.payeeId, events);
+  const withPlans = fold(payeeId, events);
   const planCurrencies = [...new Set(withPlans.planVersions().map((version) => version.currency))].sort();
   const pairs: string[] = [];
   for (const from of withPlans.creditCurrencies()) for (const to of planCurrencies) if (from !== to) pairs.push(fxStreamId(from, to));
   events.push(...(await readStreams(pairs)));
 
-  const history = fold(query.payeeId, events);
-  if (!history.payeeOnboarded) throw notFoundError('PAYEE.NOT_FOUND', `Payee ${query.payeeId} was not onboarded at ${query.asOf}`);
+  const history = fold(payeeId, events);
+  if (!history.payeeOnboarded) throw notFoundError('PAYEE.NOT_FOUND', `Payee ${payeeId} was not onboarded ${when}`);
   const input = history.statementInput(period.id)!;
   if (input.credits.length === 0 && !isStatementPeriodOf(input.assignments, versionsByPlanOf(input.planVersions), period)) {
-    throw validationError('STATEMENT.PERIOD_NOT_OF_PLAN', `Payee ${query.payeeId} had no statement for ${period.id} at ${query.asOf}: their plan paid by another period`, [
+    throw validationError('STATEMENT.PERIOD_NOT_OF_PLAN', `Payee ${payeeId} had no statement for ${period.id} ${when}: their plan paid by another period`, [
       { field: 'periodId', message: "must be a period of the payee's plan frequency" },
     ]);
   }
   return {
-    asOf: query.asOf,
     position: events.reduce((last, event) => Math.max(last, event.position), 0),
     eventsRead: events.length,
     streamsRead,

@@ -267,64 +267,48 @@ export interface LinesToWrite {
   lines: readonly StatementLine[];
 }
 
-const LINE_WIDTH = 19;
-const lineInserts = new Map<number, string>();
+const INSERT_LINE = `INSERT INTO statement_lines (${LINE_COLUMNS}) VALUES (${new Array(19).fill('?').join(', ')})`;
 
 /**
- * Inserts lines with multi-row statements (up to 256 rows, in power-of-two chunks so that few statements are
- * prepared), filling each statement's parameters straight from the lines: a rebuild writes a row per line.
+ * Inserts lines, one prepared single-row statement run per line (`runMany`): a rebuild writes a row per line. Each
+ * row's parameters are built just before it is written, so they die young.
  */
 export async function insertLines(transaction: ReadModelTransaction, groups: readonly LinesToWrite[]): Promise<void> {
-  let remaining = 0;
-  for (const group of groups) remaining += group.lines.length;
-  let groupIndex = 0;
-  let lineIndex = 0;
-  while (remaining > 0) {
-    let chunk = 256;
-    while (chunk > remaining) chunk /= 2;
-    let sql = lineInserts.get(chunk);
-    if (sql === undefined) {
-      const tuple = `(${new Array(LINE_WIDTH).fill('?').join(', ')})`;
-      sql = `INSERT INTO statement_lines (${LINE_COLUMNS}) VALUES ${new Array(chunk).fill(tuple).join(', ')}`;
-      lineInserts.set(chunk, sql);
+  if (groups.length > 0) await transaction.runMany(INSERT_LINE, lineRows(groups));
+}
+
+function* lineRows(groups: readonly LinesToWrite[]): Generator<SqlParameter[]> {
+  for (const group of groups) {
+    const { payeeId, periodId, firstLineNumber, lines } = group;
+    for (let index = 0; index < lines.length; index++) {
+      const line = lines[index]!;
+      yield [
+        payeeId,
+        periodId,
+        firstLineNumber + index,
+        line.lineId,
+        line.kind,
+        line.amount,
+        line.amountUnrounded,
+        line.currency,
+        line.creditId,
+        line.dealId,
+        line.planVersionId,
+        line.componentKey,
+        line.tier,
+        line.rate,
+        line.baseAmount,
+        line.formula,
+        sourcesText(line.sources),
+        line.heldReason ?? null,
+        line.earnedAs ?? null,
+      ];
     }
-    const parameters: SqlParameter[] = new Array(chunk * LINE_WIDTH);
-    let at = 0;
-    for (let row = 0; row < chunk; row++) {
-      let group = groups[groupIndex]!;
-      while (lineIndex >= group.lines.length) {
-        group = groups[++groupIndex]!;
-        lineIndex = 0;
-      }
-      const line = group.lines[lineIndex]!;
-      parameters[at++] = group.payeeId;
-      parameters[at++] = group.periodId;
-      parameters[at++] = group.firstLineNumber + lineIndex;
-      parameters[at++] = line.lineId;
-      parameters[at++] = line.kind;
-      parameters[at++] = line.amount;
-      parameters[at++] = line.amountUnrounded;
-      parameters[at++] = line.currency;
-      parameters[at++] = line.creditId;
-      parameters[at++] = line.dealId;
-      parameters[at++] = line.planVersionId;
-      parameters[at++] = line.componentKey;
-      parameters[at++] = line.tier;
-      parameters[at++] = line.rate;
-      parameters[at++] = line.baseAmount;
-      parameters[at++] = line.formula;
-      parameters[at++] = sourcesText(line.sources);
-      parameters[at++] = line.heldReason ?? null;
-      parameters[at++] = line.earnedAs ?? null;
-      lineIndex++;
-    }
-    await transaction.run(sql, parameters);
-    remaining -= chunk;
   }
 }
 
 /** Sources as JSON; most lines have the one source of their credit, written without JSON.stringify's overhead. */
-function sourcesText(sources: readonly LineSource[]): string {
+export function sourcesText(sources: readonly LineSource[]): string {
   if (sources.length === 1) return `[{"eventId":${JSON.stringify(sources[0]!.eventId)},"position":${sources[0]!.position}}]`;
   return JSON.stringify(sources);
 }

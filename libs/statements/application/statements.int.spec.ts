@@ -14,7 +14,7 @@ import type { DomainEvent } from '#lib/shared/domain/decider.js';
 import { randomUUID } from 'node:crypto';
 import { createStatementsProjection, type StatementsProjection } from './statements.projection.js';
 import { estimateStatement, explainStatementLine, getStatement, modelPlanVersion } from './statement-queries.js';
-import { statementAsOf } from './statement-as-of.js';
+import { statementAsOf, statementAtPosition } from './statement-as-of.js';
 import { assignPlan, draftPlanVersion, endAssignment, monthlyPlan, publishPlanVersion, recordFxRate, tieredPlan } from '../testing/statement-sources.fixtures.js';
 
 /**
@@ -393,6 +393,33 @@ describe('statements read model', () => {
     const beforeAnything = await statementAsOf(ledger.store, ledger.db, { payeeId: 'ada', periodId: '2026-03', asOf: '2026-03-01T09:00:00Z' }).catch((error: { code: string }) => error.code);
     expect(beforeAnything).toBe('PAYEE.NOT_FOUND');
     await expect(statementAsOf(ledger.store, ledger.db, { payeeId: 'ada', periodId: '2026-03', asOf: 'yesterday' })).rejects.toMatchObject({ code: 'REQUEST.AS_OF_INVALID' });
+  });
+
+  it('reproduces a statement at a log position, and can keep a cancelled deal as if it stood', async () => {
+    await onboard('ada');
+    await onPlan(monthlyPlan(), 'ada');
+    await closeDealWon(ledger.store, deal({ dealId: 'D-1', amount: '50000.00' }), context());
+    const closedAt = await ledger.store.headPosition();
+    const before = await statement('ada', '2026-03');
+    await amendDeal(ledger.store, { dealId: 'D-1', amount: '60000.00', reason: 'upsell' }, context());
+    await closeDealWon(ledger.store, deal({ dealId: 'D-2', amount: '1000.00' }), context());
+    await cancelDeal(ledger.store, { dealId: 'D-2', cancelDate: '2026-04-02', reason: 'withdrawn' }, context());
+    await ledger.settle();
+
+    const atClose = await statementAtPosition(ledger.store, ledger.db, { payeeId: 'ada', periodId: '2026-03', position: closedAt });
+    const engineStatement = ({ status: _status, creditCount: _credits, lastPosition: _last, error: _error, ...rest }: Awaited<ReturnType<typeof statement>>): Statement => rest;
+    expect(atClose.statement).toEqual(engineStatement(before));
+    expect(atClose.position).toBeLessThanOrEqual(closedAt);
+    const now = await statementAtPosition(ledger.store, ledger.db, { payeeId: 'ada', periodId: '2026-03', position: await ledger.store.headPosition() });
+    expect(now.statement).toEqual(engineStatement(await statement('ada', '2026-03')));
+    expect(now.statement.totals.payable).toBe('6000.00');
+    const keepingD2 = await statementAtPosition(ledger.store, ledger.db, {
+      payeeId: 'ada',
+      periodId: '2026-03',
+      position: await ledger.store.headPosition(),
+      ignoreCancellationOf: new Set(['D-2']),
+    });
+    expect(keepingD2.statement.totals.payable).toBe('6100.00');
   });
 
   it('estimates with hypothetical deals and models a draft plan version, writing nothing', async () => {

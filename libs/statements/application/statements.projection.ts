@@ -5,14 +5,17 @@ import { insertRows } from '#lib/projections/sql-rows.js';
 import { DomainError } from '#lib/shared/domain/domain-error.js';
 import { assertNever } from '#lib/shared/domain/decider.js';
 import type { PlanAssignmentInput, PlanVersionInput, QuotaInput } from '#lib/commissions/domain/commission-plan.js';
-import type { CreditInput, FxRateInput, PeriodInput, Statement, StatementLine } from '#lib/commissions/domain/statement.js';
+import type { CreditInput, FxRateInput, PeriodInput, StatementLine } from '#lib/commissions/domain/statement.js';
 import {
   applyCredit,
   compareCredits,
+  lineCountOf,
   sortsAfterLastApplied,
   startPeriod,
-  statementOf,
+  statementSummaryOf,
   type CommissionPeriodState,
+  type PeriodOptions,
+  type StatementSummary,
 } from '#lib/commissions/domain/commission-engine.js';
 import type { Credit } from '#lib/crediting/domain/deal.decider.js';
 import {
@@ -40,7 +43,6 @@ import {
   type AssignmentRow,
   type CreditRow,
   type FxRateRow,
-  type LinesToWrite,
   type PlanVersionRow,
   type QuotaRow,
 } from './statement-tables.js';
@@ -129,6 +131,17 @@ class Batch {
   fxChanged = false;
 }
 
+const UPSERT_CREDIT = `INSERT INTO statement_credits (${CREDIT_COLUMNS}) VALUES (${CREDIT_COLUMNS.split(',').map(() => '?').join(', ')})
+  ON CONFLICT (credit_id) DO UPDATE SET payee_id = excluded.payee_id, deal_id = excluded.deal_id, kind = excluded.kind, share = excluded.share,
+    currency = excluded.currency, credit_date = excluded.credit_date, amount = excluded.amount, measures = excluded.measures,
+    product = excluded.product, deal_type = excluded.deal_type, event_id = excluded.event_id, position = excluded.position,
+    current = excluded.current`;
+
+/** A batch's credit rows to write, each built just before it is written (so its parameters die young). */
+function* creditRowsOf(credits: Iterable<{ payeeId: string; credit: CreditInput; current: boolean } | null>): Generator<SqlParameter[]> {
+  for (const row of credits) if (row !== null) yield creditRowValues(row.payeeId, row.credit, row.current);
+}
+
 /** `<update or delete> WHERE column IN (...)` for many keys, a few hundred at a time. */
 async function updateWhereIn(transaction: ReadModelTransaction, update: string, column: string, keys: readonly SqlParameter[]): Promise<void> {
   for (let start = 0; start < keys.length; start += 256) {
@@ -138,6 +151,9 @@ async function updateWhereIn(transaction: ReadModelTransaction, update: string, 
 }
 
 const earlierDate = (left: string, right: string): string => (left < right ? left : right);
+
+/** Engine states are kept for thousands of periods; each line is stored when it is made, so they keep none. */
+const KEEP_NO_LINES: PeriodOptions = { keepLines: false };
 
 /** How statements were brought up to date since the projection was created: for tests and benchmarks. */
 export interface StatementRecomputeCounts {
@@ -461,20 +477,8 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     await insertRows(transaction, 'INSERT INTO statement_pending_deals (deal_id, amount, currency, measures, product, deal_type)', pendingToStore, 'ON CONFLICT (deal_id) DO NOTHING');
     await updateWhereIn(transaction, 'DELETE FROM statement_pending_deals', 'deal_id', [...batch.pendingDealsAllocated]);
     const takenBack: string[] = [];
-    const written: SqlParameter[][] = [];
-    for (const [creditId, row] of batch.credits) {
-      if (row === null) takenBack.push(creditId);
-      else written.push(creditRowValues(row.payeeId, row.credit, row.current));
-    }
-    await insertRows(
-      transaction,
-      `INSERT INTO statement_credits (${CREDIT_COLUMNS})`,
-      written,
-      `ON CONFLICT (credit_id) DO UPDATE SET payee_id = excluded.payee_id, deal_id = excluded.deal_id, kind = excluded.kind, share = excluded.share,
-         currency = excluded.currency, credit_date = excluded.credit_date, amount = excluded.amount, measures = excluded.measures,
-         product = excluded.product, deal_type = excluded.deal_type, event_id = excluded.event_id, position = excluded.position,
-         current = excluded.current`,
-    );
+    for (const [creditId, row] of batch.credits) if (row === null) takenBack.push(creditId);
+    await transaction.runMany(UPSERT_CREDIT, creditRowsOf(batch.credits.values()));
     await updateWhereIn(transaction, 'UPDATE statement_credits SET current = 0', 'credit_id', takenBack);
     await insertRows(
       transaction,
@@ -599,11 +603,10 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
 
   interface FlushOutput {
     statements: SqlParameter[][];
-    lines: LinesToWrite[];
     deletedStatements: DirtyStatement[];
   }
 
-  function writeStatement(out: FlushOutput, dirty: DirtyStatement, statement: Statement, creditCount: number, lastPosition: number): void {
+  function writeStatement(out: FlushOutput, dirty: DirtyStatement, statement: StatementSummary, creditCount: number, lastPosition: number): void {
     out.statements.push([
       dirty.payeeId,
       dirty.periodId,
@@ -616,7 +619,7 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       JSON.stringify(statement.totals),
       JSON.stringify(statement.attainment),
       JSON.stringify(statement.heldCredits),
-      statement.lines.length,
+      statement.lineCount,
       creditCount,
       lastPosition,
       null,
@@ -647,8 +650,12 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     addStatementPeriod(dirty.payeeId, dirty.periodId);
   }
 
-  const pushLines = (out: FlushOutput, dirty: DirtyStatement, lines: readonly StatementLine[], firstLineNumber: number): void => {
-    if (lines.length > 0) out.lines.push({ payeeId: dirty.payeeId, periodId: dirty.periodId, firstLineNumber, lines });
+  /**
+   * A statement's new lines are written as soon as it is computed, not with the batch's other rows at the end: they
+   * then die young in V8's heap instead of being copied by its collector, since engine states keep no lines.
+   */
+  const writeLines = async (transaction: ReadModelTransaction, dirty: DirtyStatement, lines: readonly StatementLine[], firstLineNumber: number): Promise<void> => {
+    if (lines.length > 0) await insertLines(transaction, [{ payeeId: dirty.payeeId, periodId: dirty.periodId, firstLineNumber, lines }]);
   };
 
   const lastPositionOf = (credits: Iterable<CreditInput>): number => {
@@ -684,9 +691,9 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       try {
         const newLines = advance(cached.state, dirty.added);
         if (newLines !== null) {
-          pushLines(out, dirty, newLines, cached.lineCount);
+          await writeLines(transaction, dirty, newLines, cached.lineCount);
           cached.lineCount += newLines.length;
-          writeStatement(out, dirty, statementOf(cached.state), cached.credits.size, lastPositionOf(cached.credits.values()));
+          writeStatement(out, dirty, statementSummaryOf(cached.state), cached.credits.size, lastPositionOf(cached.credits.values()));
           touch(key, cached);
           counts.advanced++;
           return;
@@ -718,8 +725,9 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     const creditsById = new Map(credits.map((credit) => [credit.creditId, credit]));
     const lastPosition = lastPositionOf(credits);
     let state: CommissionPeriodState;
+    const lines: StatementLine[] = [];
     try {
-      state = startPeriod(setup);
+      state = startPeriod(setup, KEEP_NO_LINES);
       // After a restart or an eviction: rebuild the state from the credits stored before this batch, and add this
       // batch's credits incrementally when they sort after them, so that only the new lines are written.
       if (cached === undefined && known && !dirty.full && dirty.added.length > 0) {
@@ -730,20 +738,20 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
           dirty.payeeId,
           dirty.periodId,
         ]);
-        const linesBefore = state.internal.lines.length;
+        const linesBefore = lineCountOf(state);
         if (stored !== undefined && stored.status === 'computed' && stored.line_count === linesBefore) {
           const newLines = advance(state, dirty.added);
           if (newLines !== null) {
-            pushLines(out, dirty, newLines, linesBefore);
-            writeStatement(out, dirty, statementOf(state), credits.length, lastPosition);
+            await writeLines(transaction, dirty, newLines, linesBefore);
+            writeStatement(out, dirty, statementSummaryOf(state), credits.length, lastPosition);
             remember(key, { payeeId: dirty.payeeId, periodId: dirty.periodId, state, credits: creditsById, fxRates, lineCount: linesBefore + newLines.length });
             counts.resumed++;
             return;
           }
         }
-        state = startPeriod(setup);
+        state = startPeriod(setup, KEEP_NO_LINES);
       }
-      for (const credit of [...credits].sort(compareCredits)) applyCredit(state, credit);
+      for (const credit of [...credits].sort(compareCredits)) for (const line of applyCredit(state, credit).newLines) lines.push(line);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       if (known) await transaction.run('DELETE FROM statement_lines WHERE payee_id = ? AND period_id = ?', [dirty.payeeId, dirty.periodId]);
@@ -751,10 +759,9 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       return;
     }
     if (known) await transaction.run('DELETE FROM statement_lines WHERE payee_id = ? AND period_id = ?', [dirty.payeeId, dirty.periodId]);
-    const statement = statementOf(state);
-    pushLines(out, dirty, statement.lines, 0);
-    writeStatement(out, dirty, statement, credits.length, lastPosition);
-    remember(key, { payeeId: dirty.payeeId, periodId: dirty.periodId, state, credits: creditsById, fxRates, lineCount: statement.lines.length });
+    await writeLines(transaction, dirty, lines, 0);
+    writeStatement(out, dirty, statementSummaryOf(state), credits.length, lastPosition);
+    remember(key, { payeeId: dirty.payeeId, periodId: dirty.periodId, state, credits: creditsById, fxRates, lineCount: lines.length });
     counts.recomputed++;
   }
 
@@ -764,6 +771,10 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
   }
 
   async function flush(transaction: ReadModelTransaction): Promise<void> {
+    // Read before writing when nothing read depends on this batch's rows (no quota set, no regrouping, no FX change):
+    // a transaction that writes behind then need not wait for its rows to be written before the read.
+    const readsFirst = batch.quotas.size === 0 && batch.restructure.size === 0 && batch.fxChanges.length === 0;
+    const quotasRead = readsFirst ? await readQuotasOfDirtyPayees(transaction) : null;
     await writeInputs(transaction);
     if (batch.assignmentsChanged) rebuildAssignmentViews();
     if (batch.fxChanged) fxRates = [...fxRateInputs.values()];
@@ -773,8 +784,8 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
     }
     if (batch.fxChanges.length > 0) await expandFxChanges(transaction);
 
-    const out: FlushOutput = { statements: [], lines: [], deletedStatements: [] };
-    const quotasByStatement = await readQuotasOfDirtyPayees(transaction);
+    const out: FlushOutput = { statements: [], deletedStatements: [] };
+    const quotasByStatement = quotasRead ?? (await readQuotasOfDirtyPayees(transaction));
     for (const byPeriod of batch.dirty.values()) {
       for (const dirty of byPeriod.values()) await recompute(transaction, dirty, quotasByStatement, out);
     }
@@ -782,7 +793,6 @@ export function createStatementsProjection(options: StatementsProjectionOptions 
       await transaction.run('DELETE FROM statement_lines WHERE payee_id = ? AND period_id = ?', [dirty.payeeId, dirty.periodId]);
       await transaction.run('DELETE FROM statements WHERE payee_id = ? AND period_id = ?', [dirty.payeeId, dirty.periodId]);
     }
-    await insertLines(transaction, out.lines);
     await insertRows(
       transaction,
       `INSERT INTO statements (payee_id, period_id, period_start, period_end, status, currency, payable, held, totals, attainment, held_credits,

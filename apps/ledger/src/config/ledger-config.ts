@@ -54,6 +54,11 @@ export interface LedgerConfig {
   readWaitMs: number;
   /** Polling interval for changes written by another process to the store file, ms. LEDGER_POLL_MS, default 100. */
   storePollMs: number;
+  /**
+   * How long a command that reads the read models (closing or reopening a period, posting lines by hand) may wait for
+   * them to include everything recorded before it, ms. LEDGER_COMMAND_WAIT_MS, default 60000.
+   */
+  commandWaitMs: number;
   /** Bearer token verification (LEDGER_AUTH_*). */
   auth: AuthConfig;
   /**
@@ -149,6 +154,7 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
   const port = integer(environment, 'LEDGER_PORT', 3000, 0, 65535, problems);
   const readWaitMs = integer(environment, 'LEDGER_READ_WAIT_MS', 5000, 0, 600000, problems);
   const storePollMs = integer(environment, 'LEDGER_POLL_MS', 100, 5, 60000, problems);
+  const commandWaitMs = integer(environment, 'LEDGER_COMMAND_WAIT_MS', 60000, 100, 3600000, problems);
   const disputeDueBusinessDays = disputeDueDays(environment, problems);
   const disputeInformationBusinessDays = integer(environment, 'LEDGER_DISPUTE_INFO_DAYS', 5, 1, 999, problems);
   const disputeReopenWindowDays = integer(environment, 'LEDGER_DISPUTE_REOPEN_DAYS', 30, 0, 3650, problems);
@@ -183,6 +189,7 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
     logLevel: logLevel as LedgerConfig['logLevel'],
     readWaitMs,
     storePollMs,
+    commandWaitMs,
     auth,
     disputeDueBusinessDays,
     disputeInformationBusinessDays,

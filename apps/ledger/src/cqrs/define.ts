@@ -24,6 +24,18 @@ export function defineStoreCommand<Input, Result>(
   name: string,
   run: (store: EventStore, input: Input, context: CommandContext) => Promise<Result>,
 ): StoreCommandDefinition<Input, Result> {
+  return defineCommandWith<EventStore, Input, Result>(name, EVENT_STORE, run);
+}
+
+/**
+ * A command whose application function needs more than the event store (the read models it waits on, say),
+ * handed to it as whatever the injection token provides.
+ */
+export function defineCommandWith<Dependencies, Input, Result>(
+  name: string,
+  token: symbol,
+  run: (dependencies: Dependencies, input: Input, context: CommandContext) => Promise<Result>,
+): StoreCommandDefinition<Input, Result> {
   const commandClass = class extends Command<Result> {
     constructor(
       readonly input: Input,
@@ -34,9 +46,9 @@ export function defineStoreCommand<Input, Result>(
   };
   Object.defineProperty(commandClass, 'name', { value: name });
   class Handler implements ICommandHandler<StoreCommand<Input, Result>, Result> {
-    constructor(@Inject(EVENT_STORE) readonly store: EventStore) {}
+    constructor(@Inject(token) readonly dependencies: Dependencies) {}
     execute(command: StoreCommand<Input, Result>): Promise<Result> {
-      return run(this.store, command.input, command.context);
+      return run(this.dependencies, command.input, command.context);
     }
   }
   Object.defineProperty(Handler, 'name', { value: `${name}Handler` });
@@ -53,8 +65,8 @@ export interface ReadQueryDefinition<Parameters, Result> {
   handler: Type<IQueryHandler<ReadQuery<Parameters, Result>, Result>>;
 }
 
-/** A query and its QueryBus handler over whatever the injection token provides (a read model, the store). */
-function defineQuery<Source, Parameters, Result>(
+/** A query and its QueryBus handler over whatever the injection token provides (a read model, the store, both). */
+export function defineQueryWith<Source, Parameters, Result>(
   name: string,
   source: symbol,
   run: (from: Source, parameters: Parameters) => Promise<Result>,
@@ -80,10 +92,10 @@ function defineQuery<Source, Parameters, Result>(
 export const defineReadQuery = <Parameters, Result>(
   name: string,
   run: (db: ReadModelDb, parameters: Parameters) => Promise<Result>,
-): ReadQueryDefinition<Parameters, Result> => defineQuery(name, READ_MODEL_DB, run);
+): ReadQueryDefinition<Parameters, Result> => defineQueryWith(name, READ_MODEL_DB, run);
 
 /** A read folded straight from one aggregate's own stream (a plan, a payee's assignments, an FX pair): no lag. */
 export const defineStreamQuery = <Parameters, Result>(
   name: string,
   run: (store: EventStore, parameters: Parameters) => Promise<Result>,
-): ReadQueryDefinition<Parameters, Result> => defineQuery(name, EVENT_STORE, run);
+): ReadQueryDefinition<Parameters, Result> => defineQueryWith(name, EVENT_STORE, run);

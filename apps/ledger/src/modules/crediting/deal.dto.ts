@@ -48,7 +48,11 @@ const PrimarySplits = (required: boolean): PropertyDecorator =>
 
 const OverlaySplits = (): PropertyDecorator =>
   applyDecorators(
-    ApiPropertyOptional({ type: [OverlaySplitBody], description: 'Overlay credits on top of the primary shares. Left out: every manager above each primary payee, as the hierarchy stood on the credit date, gets 100% overlay credit. [] means no overlay.' }),
+    ApiPropertyOptional({
+      type: [OverlaySplitBody],
+      description:
+        "Overlay credits on top of the primary shares. Left out: every manager above each primary payee, as the hierarchy stood on the credit date, gets 100% overlay credit, and every overlay holder of the deal's territory on the credit date gets overlay credit with the role and share they hold it with (once per payee). [] means no overlay.",
+    }),
     IsOptional(),
     IsArray(),
     ArrayMaxSize(50),
@@ -71,6 +75,7 @@ export class CloseDealBody {
   @PrimarySplits(false) splits?: PrimarySplitBody[];
   @OverlaySplits() overlays?: OverlaySplitBody[];
   @OptionalCalendarDate('Date the credits count on; default the close date') creditDate?: string;
+  @OptionalText("Sales territory the deal belongs to; default the owner's territory on the close date", 'EMEA', 100) territory?: string;
 }
 
 export class AllocateCreditsBody {

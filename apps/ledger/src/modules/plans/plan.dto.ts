@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { periodFrequencies, rateTableModes, tierBases } from '#lib/commissions/domain/index.js';
+import { clawbackWindowAnchors, clawbackWindowUnits, drawKinds, periodFrequencies, rateTableModes, tierBases } from '#lib/commissions/domain/index.js';
 import { CalendarDate, CurrencyCode, Identifier, OptionalCalendarDate } from '../../http/validators.js';
 
 /**
@@ -51,6 +51,15 @@ export class ComponentBody {
   kind!: (typeof componentKinds)[number];
   @Name('Component id, unique within the plan; keeps its identity across versions', 'commission') id!: string;
   @Name('Readable name', 'New business commission', false) name?: string;
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    description: "Capitalise this component's commission as a cost of obtaining a contract and amortise it over this many months (ASC 340-40); omit to expense it",
+    example: 60,
+  })
+  @IsOptional()
+  @IsInt()
+  benefitMonths?: number | null;
 }
 
 export class RateTableComponentBody extends ComponentBody {
@@ -112,6 +121,37 @@ const componentSubTypes = [
   { value: MilestoneBonusComponentBody, name: 'milestone_bonus' },
 ];
 
+export class ClawbackWindowBody {
+  @ApiProperty({ description: 'Length of the window; its last day counts as inside', example: 90 })
+  @IsInt()
+  length!: number;
+  @ApiProperty({ enum: clawbackWindowUnits })
+  @IsString()
+  unit!: (typeof clawbackWindowUnits)[number];
+}
+
+export class ClawbackBody {
+  @ApiProperty({ type: ClawbackWindowBody, description: 'How long after the credit (or close) date a cancellation still claws back' })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ClawbackWindowBody)
+  window!: ClawbackWindowBody;
+  @ApiProperty({ enum: clawbackWindowAnchors, description: 'The date the window runs from' })
+  @IsString()
+  windowStartsFrom!: (typeof clawbackWindowAnchors)[number];
+  @DecimalText('Percentage of the commission paid on the deal that is reversed', '100') percent!: string;
+  @ApiProperty({ description: 'Whether the cancelled deal stops counting toward attainment in the closed period (other lines are then adjusted)' })
+  @IsBoolean()
+  reducesAttainment!: boolean;
+}
+
+export class DrawBody {
+  @ApiProperty({ enum: drawKinds, description: 'recoverable: an advance recovered from later earnings above the draw; non_recoverable: a top-up' })
+  @IsString()
+  kind!: (typeof drawKinds)[number];
+  @DecimalText('Guaranteed pay per period, in plan currency', '2000.00') amountPerPeriod!: string;
+}
+
 @ApiExtraModels(RateTableComponentBody, SpifComponentBody, MilestoneBonusComponentBody)
 export class PlanVersionBody {
   @CalendarDate('First day the version is in force; after the latest published version\'s', '2026-01-01') effectiveFrom!: string;
@@ -136,6 +176,23 @@ export class PlanVersionBody {
   @IsOptional()
   @IsInt()
   benefitMonths?: number | null;
+  @ApiPropertyOptional({ description: 'Period calendar the plan closes in; default monthly, quarterly or yearly after periodFrequency; the same in every version', example: 'monthly' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  calendarId?: string;
+  @ApiPropertyOptional({ type: ClawbackBody, nullable: true, description: 'Clawback terms for deals cancelled after their period closed; omit or null for none' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ClawbackBody)
+  clawback?: ClawbackBody | null;
+  @ApiPropertyOptional({ type: DrawBody, nullable: true, description: 'A draw (guaranteed pay per period); omit or null for none' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DrawBody)
+  draw?: DrawBody | null;
 }
 
 export class DraftPlanVersionBody extends PlanVersionBody {

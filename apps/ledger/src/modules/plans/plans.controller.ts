@@ -30,8 +30,8 @@ export class PlanVersionAccepted extends CommandAccepted {
 export const plainJson = <Value>(value: unknown): Value => JSON.parse(JSON.stringify(value)) as Value;
 
 const contentOf = (body: PlanVersionBody): PlanVersionContent => {
-  const { effectiveFrom, currency, periodFrequency, components, capitalizable, benefitMonths } = plainJson<PlanVersionContent>(body);
-  return { effectiveFrom, currency, periodFrequency, components, capitalizable, benefitMonths: benefitMonths ?? null };
+  const { effectiveFrom, currency, periodFrequency, components, capitalizable, benefitMonths, calendarId, clawback, draw } = plainJson<PlanVersionContent>(body);
+  return { effectiveFrom, currency, periodFrequency, components, capitalizable, benefitMonths: benefitMonths ?? null, calendarId, clawback: clawback ?? null, draw: draw ?? null };
 };
 
 function parseVersion(version: string): number {

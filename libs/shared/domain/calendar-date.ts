@@ -1,4 +1,4 @@
-import { validationError } from '#lib/shared/domain/domain-error.js';
+import { validationError } from './domain-error.js';
 
 /**
  * Civil-date arithmetic on ISO dates (YYYY-MM-DD) as plain integers, so domain code needs no Date object and no
