@@ -4,6 +4,7 @@ import { AttainmentChangedSchema } from '../contracts/generated/incentive_ledger
 import { PayoutEventSchema } from '../contracts/generated/incentive_ledger/payouts/v1/payout_events_pb.js';
 import type { AttainmentChange } from '../domain/attainment-feed.js';
 import type { PayoutChange } from '../domain/payout-feed.js';
+import type { PayoutFigures } from '#lib/payouts/domain/payout.js';
 import { feedMessageId, type FeedMessage } from './feed-message.js';
 
 /** The `schema` header: the fully qualified protobuf message name of the record's value. */
@@ -65,6 +66,27 @@ function source(writer: BinaryWriter, fieldNo: number, event: RecordedEvent): vo
   writer.join();
 }
 
+/** incentive_ledger.payouts.v1.PayoutFigures */
+function figures(writer: BinaryWriter, fieldNo: number, payout: PayoutFigures): void {
+  writer.tag(fieldNo, LENGTH_DELIMITED).fork();
+  text(writer, 1, payout.grossEarned);
+  for (const capitalized of payout.capitalized) {
+    writer.tag(2, LENGTH_DELIMITED).fork();
+    if (capitalized.benefitMonths !== 0) writer.tag(1, VARINT).uint32(capitalized.benefitMonths);
+    text(writer, 2, capitalized.amount);
+    writer.join();
+  }
+  text(writer, 3, payout.adjustments);
+  text(writer, 4, payout.clawbacks);
+  text(writer, 5, payout.earningsDeficitApplied);
+  text(writer, 6, payout.drawKind ?? '');
+  text(writer, 7, payout.drawPaid);
+  text(writer, 8, payout.drawRecovered);
+  text(writer, 9, payout.carryClosing.drawBalance);
+  text(writer, 10, payout.carryClosing.earningsDeficit);
+  writer.join();
+}
+
 function headersOf(event: RecordedEvent, eventId: string, eventType: string, schema: string): FeedMessage['headers'] {
   return {
     'event-id': eventId,
@@ -93,6 +115,7 @@ export function encodePayoutChange(event: RecordedEvent, change: PayoutChange, t
       text(writer, 3, change.currency);
       text(writer, 4, change.netPayable);
       text(writer, 5, change.approvedBy);
+      figures(writer, 6, change.figures);
       writer.join();
       break;
     case 'paid':
@@ -100,6 +123,9 @@ export function encodePayoutChange(event: RecordedEvent, change: PayoutChange, t
       text(writer, 1, change.payoutId);
       text(writer, 2, change.payrollReference);
       text(writer, 3, change.confirmedBy);
+      text(writer, 4, change.paidOn);
+      text(writer, 5, change.currency);
+      text(writer, 6, change.netPayable);
       writer.join();
       break;
     case 'adjusted':
@@ -115,6 +141,7 @@ export function encodePayoutChange(event: RecordedEvent, change: PayoutChange, t
         optionalText(writer, 5, line.sourcePeriodId);
         optionalText(writer, 6, line.cause?.kind);
         optionalText(writer, 7, line.cause?.reference);
+        optionalText(writer, 8, line.explanation);
         writer.join();
       }
       text(writer, 3, change.postedBy);

@@ -11,6 +11,7 @@ import { AttainmentChangedSchema } from '../contracts/generated/incentive_ledger
 import { PayoutEventSchema } from '../contracts/generated/incentive_ledger/payouts/v1/payout_events_pb.js';
 import type { AttainmentChange } from '../domain/attainment-feed.js';
 import type { PayoutChange } from '../domain/payout-feed.js';
+import type { PayoutFigures } from '#lib/payouts/domain/payout.js';
 import { encodeAttainmentChange, encodePayoutChange } from './feed-encoding.js';
 
 const recorded: RecordedEvent = {
@@ -40,13 +41,53 @@ const sourceOf = (event: RecordedEvent) =>
 const period = { payeeId: 'ana', calendarId: 'fy26-monthly', periodId: '2026-03' };
 
 describe('feed record encoding', () => {
+  const figures: PayoutFigures = {
+    grossEarned: '1200.50',
+    capitalized: [
+      { benefitMonths: 24, amount: '200.00' },
+      { benefitMonths: 60, amount: '0.50' },
+    ],
+    adjustments: '-80.00',
+    clawbacks: '-500.00',
+    earningsDeficitApplied: '0.00',
+    drawKind: 'recoverable',
+    drawPaid: '1379.50',
+    drawRecovered: '0.00',
+    carryOpening: { drawBalance: '0.00', earningsDeficit: '0.00' },
+    carryClosing: { drawBalance: '1379.50', earningsDeficit: '0.00' },
+  };
+  const generatedFigures = (of: PayoutFigures) => ({
+    grossEarned: of.grossEarned,
+    capitalized: of.capitalized,
+    adjustments: of.adjustments,
+    clawbacks: of.clawbacks,
+    earningsDeficitApplied: of.earningsDeficitApplied,
+    drawKind: of.drawKind ?? '',
+    drawPaid: of.drawPaid,
+    drawRecovered: of.drawRecovered,
+    drawBalanceClosing: of.carryClosing.drawBalance,
+    earningsDeficitClosing: of.carryClosing.earningsDeficit,
+  });
+  const noDraw: PayoutFigures = { ...figures, capitalized: [], drawKind: null, drawPaid: '0.00', carryClosing: { drawBalance: '0.00', earningsDeficit: '0' } };
   const payoutCases: [string, PayoutChange, object][] = [
     [
       'approved',
-      { kind: 'approved', ...period, payoutId: 'payout:ana:2026-03:d', statementDigest: 'sha256:d', currency: 'USD', netPayable: '2750.00', approvedBy: 'finance-1' },
-      { case: 'approved', value: { payoutId: 'payout:ana:2026-03:d', statementDigest: 'sha256:d', currency: 'USD', netPayable: '2750.00', approvedBy: 'finance-1' } },
+      { kind: 'approved', ...period, payoutId: 'payout:ana:2026-03:d', statementDigest: 'sha256:d', currency: 'USD', netPayable: '2000.00', approvedBy: 'finance-1', figures },
+      {
+        case: 'approved',
+        value: { payoutId: 'payout:ana:2026-03:d', statementDigest: 'sha256:d', currency: 'USD', netPayable: '2000.00', approvedBy: 'finance-1', figures: generatedFigures(figures) },
+      },
     ],
-    ['paid', { kind: 'paid', ...period, payoutId: 'p-1', payrollReference: 'RUN-7', confirmedBy: 'payroll-confirmations' }, { case: 'paid', value: { payoutId: 'p-1', payrollReference: 'RUN-7', confirmedBy: 'payroll-confirmations' } }],
+    [
+      'approved without a draw',
+      { kind: 'approved', ...period, payoutId: 'p-0', statementDigest: 'sha256:e', currency: 'USD', netPayable: '620.50', approvedBy: 'finance-1', figures: noDraw },
+      { case: 'approved', value: { payoutId: 'p-0', statementDigest: 'sha256:e', currency: 'USD', netPayable: '620.50', approvedBy: 'finance-1', figures: generatedFigures(noDraw) } },
+    ],
+    [
+      'paid',
+      { kind: 'paid', ...period, payoutId: 'p-1', payrollReference: 'RUN-7', confirmedBy: 'payroll-confirmations', paidOn: '2026-04-05', currency: 'USD', netPayable: '2750.00' },
+      { case: 'paid', value: { payoutId: 'p-1', payrollReference: 'RUN-7', confirmedBy: 'payroll-confirmations', paidOn: '2026-04-05', currency: 'USD', netPayable: '2750.00' } },
+    ],
     [
       'adjusted',
       {
@@ -55,9 +96,9 @@ describe('feed record encoding', () => {
         currency: 'EUR',
         postedBy: 'analyst-1',
         lines: [
-          { lineId: 'ppa:1', kind: 'adjustment', amount: '-80.00', dealId: 'D-9', sourcePeriodId: '2026-02', cause: { kind: 'deal_amended', reference: 'D-9' } },
+          { lineId: 'ppa:1', kind: 'adjustment', amount: '-80.00', dealId: 'D-9', sourcePeriodId: '2026-02', cause: { kind: 'deal_amended', reference: 'D-9' }, explanation: 'Deal amended (D-9)' },
           { lineId: 'cb:2', kind: 'clawback', amount: '-1.50', dealId: null },
-          { lineId: 'x:3', kind: 'adjustment', amount: '0.00', sourcePeriodId: '' },
+          { lineId: 'x:3', kind: 'adjustment', amount: '0.00', sourcePeriodId: '', explanation: '' },
         ],
       },
       {
@@ -66,9 +107,9 @@ describe('feed record encoding', () => {
           currency: 'EUR',
           postedBy: 'analyst-1',
           lines: [
-            { lineId: 'ppa:1', kind: 'adjustment', amount: '-80.00', dealId: 'D-9', sourcePeriodId: '2026-02', causeKind: 'deal_amended', causeReference: 'D-9' },
+            { lineId: 'ppa:1', kind: 'adjustment', amount: '-80.00', dealId: 'D-9', sourcePeriodId: '2026-02', causeKind: 'deal_amended', causeReference: 'D-9', explanation: 'Deal amended (D-9)' },
             { lineId: 'cb:2', kind: 'clawback', amount: '-1.50' },
-            { lineId: 'x:3', kind: 'adjustment', amount: '0.00', sourcePeriodId: '' },
+            { lineId: 'x:3', kind: 'adjustment', amount: '0.00', sourcePeriodId: '', explanation: '' },
           ],
         },
       },
@@ -124,7 +165,7 @@ describe('feed record encoding', () => {
   });
 
   it('derives the same record id for the same event and change, and another for another payee', () => {
-    const change: PayoutChange = { kind: 'paid', ...period, payoutId: 'p-1', payrollReference: 'RUN-7', confirmedBy: 'payroll-1' };
+    const change: PayoutChange = { kind: 'paid', ...period, payoutId: 'p-1', payrollReference: 'RUN-7', confirmedBy: 'payroll-1', paidOn: '2026-04-05', currency: 'USD', netPayable: '10.00' };
     const again = encodePayoutChange(recorded, change, 'icm.payouts.v1');
     expect(encodePayoutChange(recorded, change, 'icm.payouts.v1').headers['event-id']).toBe(again.headers['event-id']);
     expect(encodePayoutChange(recorded, { ...change, payeeId: 'ben' }, 'icm.payouts.v1').headers['event-id']).not.toBe(again.headers['event-id']);

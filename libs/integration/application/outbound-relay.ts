@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent, Subscription } from '#lib/event-store/event-store.port.js';
-import type { PeriodEvent } from '#lib/payouts/domain/period.decider.js';
+import { PERIOD_EVENT_TYPES as PERIOD_EVENT_TYPE_LIST, PERIOD_STREAM_PREFIX, type PeriodEvent } from '#lib/payouts/domain/period.decider.js';
 import { AttainmentFeed, ATTAINMENT_FEED_EVENT_TYPES, type AttainmentFeedEvent, type AttainmentRow } from '../domain/attainment-feed.js';
 import { advancePayoutFeedPeriod, emptyPayoutFeedPeriod, payoutChangesOf, type PayoutFeedPeriod } from '../domain/payout-feed.js';
 import { encodeAttainmentChange, encodePayoutChange } from './feed-encoding.js';
@@ -36,17 +36,8 @@ export interface OutboundRelayOptions {
 
 export type RelayStatus = 'stopped' | 'running' | 'retrying' | 'failed';
 
-const PERIOD_STREAM_PREFIX = 'period-';
-const PERIOD_EVENT_TYPES: ReadonlySet<string> = new Set<PeriodEvent['type']>([
-  'PeriodOpened',
-  'LinesPosted',
-  'PeriodClosed',
-  'PayoutsApproved',
-  'PeriodApproved',
-  'PayoutsPaid',
-  'PeriodPaid',
-  'PeriodReopened',
-]);
+/** Every period event is folded (so the cached view of a period stays at its stream's latest revision), whether it makes a message or not. */
+const PERIOD_EVENT_TYPES: ReadonlySet<string> = new Set<string>(PERIOD_EVENT_TYPE_LIST);
 const ATTAINMENT_TYPES: ReadonlySet<string> = new Set(ATTAINMENT_FEED_EVENT_TYPES);
 /** Period states kept between events; past this many the oldest are forgotten (and re-read from their stream). */
 const PERIOD_CACHE_LIMIT = 10_000;

@@ -14,7 +14,7 @@ export const PAYROLL_CONFIRMATIONS_ACTOR = { id: 'payroll-confirmations', role: 
 
 /**
  * Marks a payout paid when payroll confirms it (topic payroll.confirmations.v1), with the period's own command
- * (ConfirmPayoutsPaid for that one payee). Idempotent by payout id: the command id is `payroll:<payout id>`, so a
+ * (ConfirmPayoutsPaid for that one payee, paid on the confirmation's business date). Idempotent by payout id: the command id is `payroll:<payout id>`, so a
  * redelivered confirmation records nothing. A confirmation of the same payout under another payroll reference, of a
  * payout the period does not hold (unknown, or voided by a reopen) or of one not approved is rejected, to the
  * dead-letter topic.
@@ -30,13 +30,16 @@ export async function applyPayrollConfirmation(store: EventStore, value: Uint8Ar
   const missing = Object.entries({ payeeId, calendarId, periodId, payoutId, payrollReference }).filter(([, text]) => text.trim() === '');
   if (missing.length > 0) return rejected('INTAKE.FIELD_MISSING', `Required: ${missing.map(([field]) => field).join(', ')}`);
   const paidAt = confirmation.paidAt === undefined ? null : timestampDate(confirmation.paidAt);
+  // The business date paid on: as payroll gives it, else the UTC date of the instant it gives (decision 0057).
+  const paidOn = confirmation.paidOn !== '' ? confirmation.paidOn : paidAt !== null && !Number.isNaN(paidAt.getTime()) ? paidAt.toISOString().slice(0, 10) : null;
+  if (paidOn === null) return rejected('INTAKE.FIELD_MISSING', 'Required: paidOn (or paidAt)');
   const commandId = `payroll:${payoutId}`;
   try {
     const outcome = await handleCommand(
       store,
       periodStreamId(calendarId, periodId),
       confirmingPayout(payeeId, payoutId),
-      { type: 'ConfirmPayoutsPaid', data: { confirmedBy: PAYROLL_CONFIRMATIONS_ACTOR.id, payrollReference, payeeIds: [payeeId] } },
+      { type: 'ConfirmPayoutsPaid', data: { confirmedBy: PAYROLL_CONFIRMATIONS_ACTOR.id, payrollReference, paidOn, payeeIds: [payeeId] } },
       {
         actor: { ...PAYROLL_CONFIRMATIONS_ACTOR },
         correlationId: nameBasedUuid(`payroll-confirmation\u0000${payoutId}`),

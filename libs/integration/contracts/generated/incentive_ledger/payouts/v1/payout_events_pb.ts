@@ -28,7 +28,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file incentive_ledger/payouts/v1/payout_events.proto.
  */
 export const file_incentive_ledger_payouts_v1_payout_events: GenFile = /*@__PURE__*/
-  fileDesc("Ci9pbmNlbnRpdmVfbGVkZ2VyL3BheW91dHMvdjEvcGF5b3V0X2V2ZW50cy5wcm90bxIbaW5jZW50aXZlX2xlZGdlci5wYXlvdXRzLnYxIqADCgtQYXlvdXRFdmVudBIQCghldmVudF9pZBgBIAEoCRIQCghwYXllZV9pZBgCIAEoCRITCgtjYWxlbmRhcl9pZBgDIAEoCRIRCglwZXJpb2RfaWQYBCABKAkSMgoGc291cmNlGAUgASgLMiIuaW5jZW50aXZlX2xlZGdlci5jb21tb24udjEuU291cmNlEj8KCGFwcHJvdmVkGAogASgLMisuaW5jZW50aXZlX2xlZGdlci5wYXlvdXRzLnYxLlBheW91dEFwcHJvdmVkSAASNwoEcGFpZBgLIAEoCzInLmluY2VudGl2ZV9sZWRnZXIucGF5b3V0cy52MS5QYXlvdXRQYWlkSAASPwoIYWRqdXN0ZWQYDCABKAsyKy5pbmNlbnRpdmVfbGVkZ2VyLnBheW91dHMudjEuUGF5b3V0QWRqdXN0ZWRIABJMCg9hcHByb3ZhbF92b2lkZWQYDSABKAsyMS5pbmNlbnRpdmVfbGVkZ2VyLnBheW91dHMudjEuUGF5b3V0QXBwcm92YWxWb2lkZWRIAEIICgZjaGFuZ2UieQoOUGF5b3V0QXBwcm92ZWQSEQoJcGF5b3V0X2lkGAEgASgJEhgKEHN0YXRlbWVudF9kaWdlc3QYAiABKAkSEAoIY3VycmVuY3kYAyABKAkSEwoLbmV0X3BheWFibGUYBCABKAkSEwoLYXBwcm92ZWRfYnkYBSABKAkiUAoKUGF5b3V0UGFpZBIRCglwYXlvdXRfaWQYASABKAkSGQoRcGF5cm9sbF9yZWZlcmVuY2UYAiABKAkSFAoMY29uZmlybWVkX2J5GAMgASgJInEKDlBheW91dEFkanVzdGVkEhAKCGN1cnJlbmN5GAEgASgJEjoKBWxpbmVzGAIgAygLMisuaW5jZW50aXZlX2xlZGdlci5wYXlvdXRzLnYxLkFkanVzdG1lbnRMaW5lEhEKCXBvc3RlZF9ieRgDIAEoCSLvAQoOQWRqdXN0bWVudExpbmUSDwoHbGluZV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEg4KBmFtb3VudBgDIAEoCRIUCgdkZWFsX2lkGAQgASgJSACIAQESHQoQc291cmNlX3BlcmlvZF9pZBgFIAEoCUgBiAEBEhcKCmNhdXNlX2tpbmQYBiABKAlIAogBARIcCg9jYXVzZV9yZWZlcmVuY2UYByABKAlIA4gBAUIKCghfZGVhbF9pZEITChFfc291cmNlX3BlcmlvZF9pZEINCgtfY2F1c2Vfa2luZEISChBfY2F1c2VfcmVmZXJlbmNlIk4KFFBheW91dEFwcHJvdmFsVm9pZGVkEhEKCXBheW91dF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEwoLcmVvcGVuZWRfYnkYAyABKAliBnByb3RvMw", [file_incentive_ledger_common_v1_common]);
+  fileDesc("Ci9pbmNlbnRpdmVfbGVkZ2VyL3BheW91dHMvdjEvcGF5b3V0X2V2ZW50cy5wcm90bxIbaW5jZW50aXZlX2xlZGdlci5wYXlvdXRzLnYxIqADCgtQYXlvdXRFdmVudBIQCghldmVudF9pZBgBIAEoCRIQCghwYXllZV9pZBgCIAEoCRITCgtjYWxlbmRhcl9pZBgDIAEoCRIRCglwZXJpb2RfaWQYBCABKAkSMgoGc291cmNlGAUgASgLMiIuaW5jZW50aXZlX2xlZGdlci5jb21tb24udjEuU291cmNlEj8KCGFwcHJvdmVkGAogASgLMisuaW5jZW50aXZlX2xlZGdlci5wYXlvdXRzLnYxLlBheW91dEFwcHJvdmVkSAASNwoEcGFpZBgLIAEoCzInLmluY2VudGl2ZV9sZWRnZXIucGF5b3V0cy52MS5QYXlvdXRQYWlkSAASPwoIYWRqdXN0ZWQYDCABKAsyKy5pbmNlbnRpdmVfbGVkZ2VyLnBheW91dHMudjEuUGF5b3V0QWRqdXN0ZWRIABJMCg9hcHByb3ZhbF92b2lkZWQYDSABKAsyMS5pbmNlbnRpdmVfbGVkZ2VyLnBheW91dHMudjEuUGF5b3V0QXBwcm92YWxWb2lkZWRIAEIICgZjaGFuZ2UitgEKDlBheW91dEFwcHJvdmVkEhEKCXBheW91dF9pZBgBIAEoCRIYChBzdGF0ZW1lbnRfZGlnZXN0GAIgASgJEhAKCGN1cnJlbmN5GAMgASgJEhMKC25ldF9wYXlhYmxlGAQgASgJEhMKC2FwcHJvdmVkX2J5GAUgASgJEjsKB2ZpZ3VyZXMYBiABKAsyKi5pbmNlbnRpdmVfbGVkZ2VyLnBheW91dHMudjEuUGF5b3V0RmlndXJlcyKyAgoNUGF5b3V0RmlndXJlcxIUCgxncm9zc19lYXJuZWQYASABKAkSQwoLY2FwaXRhbGl6ZWQYAiADKAsyLi5pbmNlbnRpdmVfbGVkZ2VyLnBheW91dHMudjEuQ2FwaXRhbGl6ZWRBbW91bnQSEwoLYWRqdXN0bWVudHMYAyABKAkSEQoJY2xhd2JhY2tzGAQgASgJEiAKGGVhcm5pbmdzX2RlZmljaXRfYXBwbGllZBgFIAEoCRIRCglkcmF3X2tpbmQYBiABKAkSEQoJZHJhd19wYWlkGAcgASgJEhYKDmRyYXdfcmVjb3ZlcmVkGAggASgJEhwKFGRyYXdfYmFsYW5jZV9jbG9zaW5nGAkgASgJEiAKGGVhcm5pbmdzX2RlZmljaXRfY2xvc2luZxgKIAEoCSI7ChFDYXBpdGFsaXplZEFtb3VudBIWCg5iZW5lZml0X21vbnRocxgBIAEoDRIOCgZhbW91bnQYAiABKAkiiAEKClBheW91dFBhaWQSEQoJcGF5b3V0X2lkGAEgASgJEhkKEXBheXJvbGxfcmVmZXJlbmNlGAIgASgJEhQKDGNvbmZpcm1lZF9ieRgDIAEoCRIPCgdwYWlkX29uGAQgASgJEhAKCGN1cnJlbmN5GAUgASgJEhMKC25ldF9wYXlhYmxlGAYgASgJInEKDlBheW91dEFkanVzdGVkEhAKCGN1cnJlbmN5GAEgASgJEjoKBWxpbmVzGAIgAygLMisuaW5jZW50aXZlX2xlZGdlci5wYXlvdXRzLnYxLkFkanVzdG1lbnRMaW5lEhEKCXBvc3RlZF9ieRgDIAEoCSKZAgoOQWRqdXN0bWVudExpbmUSDwoHbGluZV9pZBgBIAEoCRIMCgRraW5kGAIgASgJEg4KBmFtb3VudBgDIAEoCRIUCgdkZWFsX2lkGAQgASgJSACIAQESHQoQc291cmNlX3BlcmlvZF9pZBgFIAEoCUgBiAEBEhcKCmNhdXNlX2tpbmQYBiABKAlIAogBARIcCg9jYXVzZV9yZWZlcmVuY2UYByABKAlIA4gBARIYCgtleHBsYW5hdGlvbhgIIAEoCUgEiAEBQgoKCF9kZWFsX2lkQhMKEV9zb3VyY2VfcGVyaW9kX2lkQg0KC19jYXVzZV9raW5kQhIKEF9jYXVzZV9yZWZlcmVuY2VCDgoMX2V4cGxhbmF0aW9uIk4KFFBheW91dEFwcHJvdmFsVm9pZGVkEhEKCXBheW91dF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkSEwoLcmVvcGVuZWRfYnkYAyABKAliBnByb3RvMw", [file_incentive_ledger_common_v1_common]);
 
 /**
  * One change to one payee's payout for one period of a plan calendar.
@@ -73,6 +73,9 @@ export type PayoutEvent = Message<"incentive_ledger.payouts.v1.PayoutEvent"> & {
 
   /**
    * What happened. A consumer that meets a case it does not know (a newer schema) should skip the message.
+   * Period events that move no money make no message: opening and closing a period, the period-level "every payout
+   * approved / paid" markers, and a waived clawback (a deal cancelled outside its clawback window, or with nothing
+   * or no terms to claw back: the payee's next payout is simply not reduced; the reason is on their statement).
    *
    * @generated from oneof incentive_ledger.payouts.v1.PayoutEvent.change
    */
@@ -151,6 +154,14 @@ export type PayoutApproved = Message<"incentive_ledger.payouts.v1.PayoutApproved
    * @generated from field: string approved_by = 5;
    */
   approvedBy: string;
+
+  /**
+   * How `net_payable` is made up, as priced when the period closed (added after the first release: absent in
+   * messages published before it).
+   *
+   * @generated from field: incentive_ledger.payouts.v1.PayoutFigures figures = 6;
+   */
+  figures?: PayoutFigures | undefined;
 };
 
 /**
@@ -159,6 +170,116 @@ export type PayoutApproved = Message<"incentive_ledger.payouts.v1.PayoutApproved
  */
 export const PayoutApprovedSchema: GenMessage<PayoutApproved> = /*@__PURE__*/
   messageDesc(file_incentive_ledger_payouts_v1_payout_events, 1);
+
+/**
+ * The parts of a payout, all decimal strings in the payout's currency, rounded to its minor unit.
+ *   net_payable = max(gross_earned + adjustments + clawbacks - earnings_deficit_applied, 0) + draw_paid - draw_recovered
+ *
+ * @generated from message incentive_ledger.payouts.v1.PayoutFigures
+ */
+export type PayoutFigures = Message<"incentive_ledger.payouts.v1.PayoutFigures"> & {
+  /**
+   * Commission and other earnings of the period's own statement lines (not adjustments, not clawbacks).
+   *
+   * @generated from field: string gross_earned = 1;
+   */
+  grossEarned: string;
+
+  /**
+   * The part of gross_earned on components the plan capitalises (a contract cost asset amortised over
+   * benefit_months), one entry per benefit period; empty when everything is expensed. It is paid like the rest.
+   *
+   * @generated from field: repeated incentive_ledger.payouts.v1.CapitalizedAmount capitalized = 2;
+   */
+  capitalized: CapitalizedAmount[];
+
+  /**
+   * Prior-period adjustments posted to the period, either sign.
+   *
+   * @generated from field: string adjustments = 3;
+   */
+  adjustments: string;
+
+  /**
+   * Clawbacks of commission on cancelled deals: zero or negative.
+   *
+   * @generated from field: string clawbacks = 4;
+   */
+  clawbacks: string;
+
+  /**
+   * A deficit carried in from earlier periods (clawbacks that exceeded what a period earned) netted here.
+   *
+   * @generated from field: string earnings_deficit_applied = 5;
+   */
+  earningsDeficitApplied: string;
+
+  /**
+   * "recoverable" or "non_recoverable" when the payee's plan has a draw; empty without one.
+   *
+   * @generated from field: string draw_kind = 6;
+   */
+  drawKind: string;
+
+  /**
+   * Draw paid on top of earnings this period (a guarantee top-up): pay it under your draw earnings code.
+   *
+   * @generated from field: string draw_paid = 7;
+   */
+  drawPaid: string;
+
+  /**
+   * Recoverable draw taken back from this period's earnings.
+   *
+   * @generated from field: string draw_recovered = 8;
+   */
+  drawRecovered: string;
+
+  /**
+   * Recoverable draw still owed by the payee after this period.
+   *
+   * @generated from field: string draw_balance_closing = 9;
+   */
+  drawBalanceClosing: string;
+
+  /**
+   * Clawed-back earnings still owed by the payee after this period, netted against later periods.
+   *
+   * @generated from field: string earnings_deficit_closing = 10;
+   */
+  earningsDeficitClosing: string;
+};
+
+/**
+ * Describes the message incentive_ledger.payouts.v1.PayoutFigures.
+ * Use `create(PayoutFiguresSchema)` to create a new message.
+ */
+export const PayoutFiguresSchema: GenMessage<PayoutFigures> = /*@__PURE__*/
+  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 2);
+
+/**
+ * A capitalised amount and the months it is amortised over.
+ *
+ * @generated from message incentive_ledger.payouts.v1.CapitalizedAmount
+ */
+export type CapitalizedAmount = Message<"incentive_ledger.payouts.v1.CapitalizedAmount"> & {
+  /**
+   * @generated from field: uint32 benefit_months = 1;
+   */
+  benefitMonths: number;
+
+  /**
+   * @generated from field: string amount = 2;
+   */
+  amount: string;
+};
+
+/**
+ * Describes the message incentive_ledger.payouts.v1.CapitalizedAmount.
+ * Use `create(CapitalizedAmountSchema)` to create a new message.
+ */
+export const CapitalizedAmountSchema: GenMessage<CapitalizedAmount> = /*@__PURE__*/
+  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 3);
 
 /**
  * Payroll confirmed the payout went out; the ledger recorded it as paid.
@@ -184,6 +305,27 @@ export type PayoutPaid = Message<"incentive_ledger.payouts.v1.PayoutPaid"> & {
    * @generated from field: string confirmed_by = 3;
    */
   confirmedBy: string;
+
+  /**
+   * Business date the payout was paid on (YYYY-MM-DD), as payroll confirmed it.
+   *
+   * @generated from field: string paid_on = 4;
+   */
+  paidOn: string;
+
+  /**
+   * ISO 4217 code of `net_payable`.
+   *
+   * @generated from field: string currency = 5;
+   */
+  currency: string;
+
+  /**
+   * The amount paid: the approved payout's net_payable.
+   *
+   * @generated from field: string net_payable = 6;
+   */
+  netPayable: string;
 };
 
 /**
@@ -191,7 +333,7 @@ export type PayoutPaid = Message<"incentive_ledger.payouts.v1.PayoutPaid"> & {
  * Use `create(PayoutPaidSchema)` to create a new message.
  */
 export const PayoutPaidSchema: GenMessage<PayoutPaid> = /*@__PURE__*/
-  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 2);
+  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 4);
 
 /**
  * Lines were posted to the payee's open period besides the commission engine's own lines: a prior-period
@@ -225,7 +367,7 @@ export type PayoutAdjusted = Message<"incentive_ledger.payouts.v1.PayoutAdjusted
  * Use `create(PayoutAdjustedSchema)` to create a new message.
  */
 export const PayoutAdjustedSchema: GenMessage<PayoutAdjusted> = /*@__PURE__*/
-  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 3);
+  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 5);
 
 /**
  * One posted line.
@@ -241,7 +383,7 @@ export type AdjustmentLine = Message<"incentive_ledger.payouts.v1.AdjustmentLine
   lineId: string;
 
   /**
-   * "adjustment" (corrects a closed period), "clawback" (reverses commission of a cancelled deal), ...
+   * "adjustment" (corrects a closed period) or "clawback" (reverses commission of a cancelled deal).
    *
    * @generated from field: string kind = 2;
    */
@@ -262,25 +404,33 @@ export type AdjustmentLine = Message<"incentive_ledger.payouts.v1.AdjustmentLine
   dealId?: string | undefined;
 
   /**
-   * For a prior-period adjustment: the closed period it corrects.
+   * For a prior-period adjustment or a clawback: the closed period it corrects.
    *
    * @generated from field: optional string source_period_id = 5;
    */
   sourcePeriodId?: string | undefined;
 
   /**
-   * Why it was made: "deal_amended", "credit_corrected", "plan_fixed" or "dispute_approved".
+   * Why an adjustment was made: "deal_amended", "credit_corrected", "deal_closed_late", "deal_cancelled",
+   * "plan_fixed", "dispute_approved" or "manual" (posted by an analyst). Absent on a clawback.
    *
    * @generated from field: optional string cause_kind = 6;
    */
   causeKind?: string | undefined;
 
   /**
-   * What the cause names: the deal id, the dispute id, ...
+   * What the cause names: the deal id, the plan version id, the dispute id, the analyst's reference.
    *
    * @generated from field: optional string cause_reference = 7;
    */
   causeReference?: string | undefined;
+
+  /**
+   * The line explained in words a payee can read (the numbers behind it, the event that caused it).
+   *
+   * @generated from field: optional string explanation = 8;
+   */
+  explanation?: string | undefined;
 };
 
 /**
@@ -288,7 +438,7 @@ export type AdjustmentLine = Message<"incentive_ledger.payouts.v1.AdjustmentLine
  * Use `create(AdjustmentLineSchema)` to create a new message.
  */
 export const AdjustmentLineSchema: GenMessage<AdjustmentLine> = /*@__PURE__*/
-  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 4);
+  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 6);
 
 /**
  * The period was reopened, which voids this approved but unpaid payout: do not pay it. A new PayoutApproved (with
@@ -322,5 +472,5 @@ export type PayoutApprovalVoided = Message<"incentive_ledger.payouts.v1.PayoutAp
  * Use `create(PayoutApprovalVoidedSchema)` to create a new message.
  */
 export const PayoutApprovalVoidedSchema: GenMessage<PayoutApprovalVoided> = /*@__PURE__*/
-  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 5);
+  messageDesc(file_incentive_ledger_payouts_v1_payout_events, 7);
 

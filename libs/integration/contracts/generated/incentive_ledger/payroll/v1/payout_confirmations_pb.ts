@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file incentive_ledger/payroll/v1/payout_confirmations.proto.
  */
 export const file_incentive_ledger_payroll_v1_payout_confirmations: GenFile = /*@__PURE__*/
-  fileDesc("CjZpbmNlbnRpdmVfbGVkZ2VyL3BheXJvbGwvdjEvcGF5b3V0X2NvbmZpcm1hdGlvbnMucHJvdG8SG2luY2VudGl2ZV9sZWRnZXIucGF5cm9sbC52MSKtAQoWUGF5b3V0UGFpZENvbmZpcm1hdGlvbhIQCghwYXllZV9pZBgBIAEoCRITCgtjYWxlbmRhcl9pZBgCIAEoCRIRCglwZXJpb2RfaWQYAyABKAkSEQoJcGF5b3V0X2lkGAQgASgJEhkKEXBheXJvbGxfcmVmZXJlbmNlGAUgASgJEisKB3BhaWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CjZpbmNlbnRpdmVfbGVkZ2VyL3BheXJvbGwvdjEvcGF5b3V0X2NvbmZpcm1hdGlvbnMucHJvdG8SG2luY2VudGl2ZV9sZWRnZXIucGF5cm9sbC52MSK+AQoWUGF5b3V0UGFpZENvbmZpcm1hdGlvbhIQCghwYXllZV9pZBgBIAEoCRITCgtjYWxlbmRhcl9pZBgCIAEoCRIRCglwZXJpb2RfaWQYAyABKAkSEQoJcGF5b3V0X2lkGAQgASgJEhkKEXBheXJvbGxfcmVmZXJlbmNlGAUgASgJEisKB3BhaWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3BhaWRfb24YByABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * One payout paid. Copy payee_id, calendar_id, period_id and payout_id from the PayoutApproved message
@@ -60,11 +60,20 @@ export type PayoutPaidConfirmation = Message<"incentive_ledger.payroll.v1.Payout
   payrollReference: string;
 
   /**
-   * When payroll paid it.
+   * When payroll paid it (an instant). Recorded as when the payment happened.
    *
    * @generated from field: google.protobuf.Timestamp paid_at = 6;
    */
   paidAt?: Timestamp | undefined;
+
+  /**
+   * Business date the payout was paid on, YYYY-MM-DD (the pay date on the payslip); the ledger posts the payment on
+   * this date. Added after the first release: when it is empty, the ledger takes the UTC date of paid_at; a
+   * confirmation with neither is rejected to the dead-letter topic.
+   *
+   * @generated from field: string paid_on = 7;
+   */
+  paidOn: string;
 };
 
 /**
