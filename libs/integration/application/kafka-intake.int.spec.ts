@@ -163,16 +163,25 @@ describeWithKafka('Kafka intake (CRM deals, payroll confirmations)', (brokers) =
     expect(crmDeadLetters[1].headers['dlq-reason']).toMatch(/^CREDIT\.UNKNOWN_PAYEE: .*nobody/);
   });
 
-  it('marks a confirmed payout paid once, and dead-letters a confirmation of an unknown payout or under another reference', async () => {
+  it('marks a confirmed payout paid once on its pay date, and dead-letters a confirmation of an unknown payout, under another reference or without a valid date', async () => {
     const june = new PeriodDriver(ledger.store, 'fy26-monthly', '2026-06');
     await june.openAndClose([frozenStatement('ana', '2750.00'), frozenStatement('ben', '1200.50')], testCommandContext());
     await june.approve(undefined, testCommandContext({ actor: { id: 'finance-1', role: 'finance' } }));
     const payoutAna = payoutIdFor({ payeeId: 'ana', periodId: '2026-06', statementDigest: frozenStatement('ana', '2750.00').statementDigest });
-    const confirmation = (payeeId: string, payoutId: string, payrollReference: string): Buffer =>
+    const payoutBen = payoutIdFor({ payeeId: 'ben', periodId: '2026-06', statementDigest: frozenStatement('ben', '1200.50').statementDigest });
+    const confirmation = (payeeId: string, payoutId: string, payrollReference: string, when: { paidAt?: string; paidOn?: string } = { paidAt: '2026-07-01T08:00:00Z' }): Buffer =>
       Buffer.from(
         toBinary(
           PayoutPaidConfirmationSchema,
-          create(PayoutPaidConfirmationSchema, { payeeId, calendarId: 'fy26-monthly', periodId: '2026-06', payoutId, payrollReference, paidAt: timestampFromDate(new Date('2026-07-01T08:00:00Z')) }),
+          create(PayoutPaidConfirmationSchema, {
+            payeeId,
+            calendarId: 'fy26-monthly',
+            periodId: '2026-06',
+            payoutId,
+            payrollReference,
+            ...(when.paidAt === undefined ? {} : { paidAt: timestampFromDate(new Date(when.paidAt)) }),
+            ...(when.paidOn === undefined ? {} : { paidOn: when.paidOn }),
+          }),
         ),
       );
     await sender.send({
@@ -183,25 +192,44 @@ describeWithKafka('Kafka intake (CRM deals, payroll confirmations)', (brokers) =
         { key: 'ana', value: confirmation('ana', payoutAna, 'RUN-2026-06') },
         { key: 'ben', value: confirmation('ben', 'payout:ben:2026-06:sha256%3Aold', 'RUN-2026-06') },
         { key: 'ana', value: confirmation('ana', payoutAna, 'RUN-OTHER') },
+        { key: 'ben', value: confirmation('ben', payoutBen, 'RUN-2026-06', {}) },
+        { key: 'ben', value: confirmation('ben', payoutBen, 'RUN-2026-06', { paidOn: '30/06/2026' }) },
+        // Paid on the 30th in New York, which is already the 1st in UTC: the business date given wins.
+        { key: 'ben', value: confirmation('ben', payoutBen, 'RUN-2026-06', { paidOn: '2026-06-30', paidAt: '2026-06-30T23:30:00-05:00' }) },
       ],
     });
-    await waitForOutcomes(payrollTopic, 4);
+    await waitForOutcomes(payrollTopic, 7);
     expect(outcomesOf(payrollTopic).map((outcome) => (outcome.status === 'rejected' ? `rejected ${outcome.code}` : outcome.status))).toEqual([
       'applied',
       'already_applied',
       'rejected PAYOUT.UNKNOWN',
       'rejected PAYOUT.ALREADY_PAID',
+      'rejected INTAKE.FIELD_MISSING',
+      'rejected VALIDATION.DATE',
+      'applied',
     ]);
     const paid = (await ledger.store.readStream(june.streamId)).filter((event) => event.type === 'PayoutsPaid');
+    const period = { calendarId: 'fy26-monthly', periodId: '2026-06' };
     expect(paid.map((event) => ({ data: event.data, actor: event.metadata.actor, commandId: event.metadata.commandId, occurredAt: event.metadata.occurredAt }))).toEqual([
       {
-        data: { confirmedBy: 'payroll-confirmations', payrollReference: 'RUN-2026-06', payouts: [{ payeeId: 'ana', payoutId: payoutAna }] },
+        data: { ...period, confirmedBy: 'payroll-confirmations', payrollReference: 'RUN-2026-06', paidOn: '2026-07-01', payouts: [{ payeeId: 'ana', payoutId: payoutAna, currency: 'USD', netPayable: '2750.00' }] },
         actor: { id: 'payroll-confirmations', role: 'system' },
         commandId: `payroll:${payoutAna}`,
         occurredAt: '2026-07-01T08:00:00.000Z',
       },
+      {
+        data: { ...period, confirmedBy: 'payroll-confirmations', payrollReference: 'RUN-2026-06', paidOn: '2026-06-30', payouts: [{ payeeId: 'ben', payoutId: payoutBen, currency: 'USD', netPayable: '1200.50' }] },
+        actor: { id: 'payroll-confirmations', role: 'system' },
+        commandId: `payroll:${payoutBen}`,
+        occurredAt: '2026-07-01T04:30:00.000Z',
+      },
     ]);
-    await deadLetters.waitFor((records) => records.filter((record) => record.topic === `${payrollTopic}.dlq`).length >= 2, 30_000, 'two payroll dead letters');
-    expect(deadLetters.records.filter((record) => record.topic === `${payrollTopic}.dlq`).map((record) => record.headers['dlq-code'])).toEqual(['PAYOUT.UNKNOWN', 'PAYOUT.ALREADY_PAID']);
+    await deadLetters.waitFor((records) => records.filter((record) => record.topic === `${payrollTopic}.dlq`).length >= 4, 30_000, 'four payroll dead letters');
+    // Dead letters keep the key they came with, so each payee's are in order (payees may be in different partitions).
+    const payrollDeadLetters = deadLetters.records.filter((record) => record.topic === `${payrollTopic}.dlq`);
+    const codesOf = (payeeId: string) => payrollDeadLetters.filter((record) => record.key === payeeId).map((record) => record.headers['dlq-code']);
+    expect(payrollDeadLetters).toHaveLength(4);
+    expect(codesOf('ana')).toEqual(['PAYOUT.ALREADY_PAID']);
+    expect(codesOf('ben')).toEqual(['PAYOUT.UNKNOWN', 'INTAKE.FIELD_MISSING', 'VALIDATION.DATE']);
   });
 });
