@@ -6,12 +6,15 @@ import { runDisputesBench } from './disputes.bench.js';
 import { runEventStoreBench } from './event-store.bench.js';
 import { runStatementsBench } from './statements.bench.js';
 import { runPayoutsBench } from './payouts.bench.js';
+import { runKafkaBench } from './kafka.bench.js';
 import { runPostgresBench } from './postgres.bench.js';
 
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
- * `npm run bench -- event-store` (or `statements`, `disputes`, `payouts`, `postgres`) runs only the benchmarks with that key.
+ * `npm run bench -- event-store` (or `statements`, `disputes`, `payouts`, `kafka`, `postgres`) runs only the benchmarks with
+ * that key. `kafka` needs a broker (KAFKA_BROKERS, e.g. from deploy/kafka/kafka.sh start); `postgres` starts a PostgreSQL
+ * server from the machine's binaries unless LEDGER_BENCH_POSTGRES_URL names one.
  */
 const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
   { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
@@ -29,6 +32,11 @@ const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFi
     key: 'payouts',
     name: 'payouts (close and approve a month of 10,000 payees x 100 credits end to end; trial balance over the whole ledger)',
     run: (dir) => runPayoutsBench({ dir }),
+  },
+  {
+    key: 'kafka',
+    name: 'Kafka relay (catch-up throughput; approval acknowledged -> readable by a consumer) against KAFKA_BROKERS',
+    run: (dir) => runKafkaBench({ dir }),
   },
   {
     key: 'postgres',

@@ -17,6 +17,7 @@ import {
   PROJECTOR,
   READ_MODEL_PROGRESS,
   EVENT_STORE,
+  KAFKA_INTEGRATION,
   LEDGER_CONFIG,
   PAYOUT_DEPENDENCIES,
   PAYOUT_REACTIONS,
@@ -28,7 +29,7 @@ import {
 import { openEventStore } from './open-event-store.js';
 import { openReadModels, projectorLeaseOf } from './open-read-models.js';
 import { Projector, ReadModelProgress } from './roles/projector.js';
-import { relayProviders } from './roles/relay.js';
+import { KafkaIntegration } from './kafka/kafka-integration.js';
 import { createLedgerProjections } from '#lib/projections/ledger-projections.js';
 import { HealthController } from './http/health.controller.js';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor, SqliteIdempotencyStore, type IdempotencyStore } from './http/idempotency.js';
@@ -83,8 +84,8 @@ export interface LedgerModuleOptions {
 import { AuditController, ListAuditTrail } from './modules/audit/audit.controller.js';
 
 /**
- * Starts the projector role once the application is up (in a single process it takes the lease at once and projects
- * before the first request) and stops everything in order when it shuts down.
+ * Starts the projector role (in a single process it takes the lease at once and projects before the first request)
+ * and then the Kafka integration once the application is up, and stops them in reverse order when it shuts down.
  */
 class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
@@ -93,13 +94,16 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(PROJECTOR) private readonly projector: Projector,
     @Inject(CHECKPOINT_FOLLOWER) private readonly follower: CheckpointFollower,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
+    @Inject(KAFKA_INTEGRATION) private readonly kafka: KafkaIntegration | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.projector.start();
+    await this.kafka?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.kafka?.stop();
     await this.projector.stop();
     this.follower.stop();
     await this.store.close();
@@ -199,6 +203,13 @@ export class LedgerModule {
           useFactory: (deps: PayoutDependencies) =>
             new PayoutReactions(deps, { onError: (error) => reactionsLogger.error(`Payout reactions stopped: ${error.message}`, error.stack) }),
         },
+        {
+          provide: KAFKA_INTEGRATION,
+          inject: [EVENT_STORE, CLOCK],
+          // The relay role runs the Kafka integration (the parts LEDGER_KAFKA_ROLES names); other processes none of it.
+          useFactory: (store: EventStore, clock: Clock): KafkaIntegration | null =>
+            config.kafka === null || !roles.has('relay') ? null : new KafkaIntegration(config.kafka, store, config.dataDir, () => clock.now()),
+        },
         { provide: IDEMPOTENCY_STORE, useFactory: () => new SqliteIdempotencyStore(join(config.dataDir, 'http-idempotency.sqlite')) },
         {
           provide: DISPUTE_ADJUSTMENTS,
@@ -218,7 +229,6 @@ export class LedgerModule {
         ...disputeCommands.map((command) => command.handler),
         ...useCases.map((useCase) => useCase.handler),
         ...readQueries.map((query) => query.handler),
-        ...(roles.has('relay') ? relayProviders(config) : []),
       ],
     };
   }

@@ -5,6 +5,8 @@ export const READ_MODEL_DB = Symbol('ReadModelDb');
 export const PROJECTION_RUNNER = Symbol('ProjectionRunner');
 export const PAYOUT_DEPENDENCIES = Symbol('PayoutDependencies');
 export const PAYOUT_REACTIONS = Symbol('PayoutReactions');
+/** The Kafka integration (relay, consumers), or null when no brokers are configured. */
+export const KAFKA_INTEGRATION = Symbol('KafkaIntegration');
 export const CLOCK = Symbol('Clock');
 /** The projector role of this process (projects while it holds the lease). */
 export const PROJECTOR = Symbol('Projector');

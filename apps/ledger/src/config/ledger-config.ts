@@ -89,6 +89,33 @@ export interface LedgerConfig {
   disputeReopenWindowDays: number;
   /** How often the dispute processes look for overdue disputes and pending remedies, ms. LEDGER_DISPUTE_PROCESS_MS, default 5000. */
   disputeProcessIntervalMs: number;
+  /** The Kafka integration (relay and inbound consumers); null, and everything Kafka off, without LEDGER_KAFKA_BROKERS. */
+  kafka: KafkaConfig | null;
+}
+
+/** The parts of the Kafka integration a process runs. LEDGER_KAFKA_ROLES, comma-separated; default all three. */
+export const kafkaRoles = ['relay', 'crm-intake', 'payroll-confirmations'] as const;
+export type KafkaRole = (typeof kafkaRoles)[number];
+
+export interface KafkaConfig {
+  /** Bootstrap brokers, host:port. LEDGER_KAFKA_BROKERS, comma-separated. */
+  brokers: string[];
+  /** Client id the broker sees. LEDGER_KAFKA_CLIENT_ID, default incentive-ledger. */
+  clientId: string;
+  /** Consumer group of the inbound consumers (suffixed -crm-intake, -payroll-confirmations). LEDGER_KAFKA_GROUP_ID, default incentive-ledger. */
+  groupId: string;
+  /** Which parts run in this process. LEDGER_KAFKA_ROLES, default relay,crm-intake,payroll-confirmations. */
+  roles: ReadonlySet<KafkaRole>;
+  /** Topic names, each LEDGER_KAFKA_TOPIC_PREFIX + the versioned name (prefix default empty). */
+  topics: { payouts: string; attainment: string; crmDeals: string; crmDealsDeadLetter: string; payrollConfirmations: string; payrollConfirmationsDeadLetter: string };
+  /** Partitions of a topic the ledger creates because it is missing. LEDGER_KAFKA_TOPIC_PARTITIONS, default 6. */
+  topicPartitions: number;
+  /** Replication factor of a topic the ledger creates. LEDGER_KAFKA_REPLICATION_FACTOR, default 1 (use 3 on a real cluster). */
+  topicReplicationFactor: number;
+  /** Most events the relay publishes as one acknowledged batch. LEDGER_KAFKA_RELAY_BATCH, default 2000. */
+  relayBatchSize: number;
+  /** Longest wait between attempts while the broker is unreachable, ms. LEDGER_KAFKA_RETRY_MAX_MS, default 10000. */
+  retryMaxMs: number;
 }
 
 export const defaultDisputeDueBusinessDays: Readonly<Record<DisputeCategory, number>> = {
@@ -201,6 +228,7 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
   if (!(logLevels as readonly string[]).includes(logLevel)) {
     problems.push(`LEDGER_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   }
+  const kafka = loadKafkaConfig(environment, problems);
   const auth = authConfig(environment, cwd, dataDir, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -223,6 +251,7 @@ export function loadLedgerConfig(environment: Environment = process.env, cwd: st
     disputeInformationBusinessDays,
     disputeReopenWindowDays,
     disputeProcessIntervalMs,
+    kafka,
   };
 }
 
@@ -257,5 +286,43 @@ function authConfig(environment: Environment, cwd: string, dataDir: string, prob
     roleClaim: text('LEDGER_AUTH_ROLE_CLAIM', 'role'),
     payeeClaim: text('LEDGER_AUTH_PAYEE_CLAIM', 'payee_id'),
     clockToleranceSeconds: integer(environment, 'LEDGER_AUTH_CLOCK_TOLERANCE_S', 30, 0, 600, problems),
+  };
+}
+
+const brokerPattern = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const topicPrefixPattern = /^[A-Za-z0-9._-]*$/;
+
+function loadKafkaConfig(environment: Environment, problems: string[]): KafkaConfig | null {
+  const brokers = (environment.LEDGER_KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter((broker) => broker !== '');
+  if (brokers.length === 0) return null;
+  for (const broker of brokers) if (!brokerPattern.test(broker)) problems.push(`LEDGER_KAFKA_BROKERS must list host:port entries, got "${broker}"`);
+  const rolesRaw = environment.LEDGER_KAFKA_ROLES || kafkaRoles.join(',');
+  const roles = new Set<KafkaRole>();
+  for (const role of rolesRaw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')) {
+    if ((kafkaRoles as readonly string[]).includes(role)) roles.add(role as KafkaRole);
+    else problems.push(`LEDGER_KAFKA_ROLES may list ${kafkaRoles.join(', ')}, got "${role}"`);
+  }
+  const prefix = environment.LEDGER_KAFKA_TOPIC_PREFIX ?? '';
+  if (!topicPrefixPattern.test(prefix)) problems.push(`LEDGER_KAFKA_TOPIC_PREFIX may hold letters, digits, ".", "_" and "-", got "${prefix}"`);
+  return {
+    brokers,
+    clientId: environment.LEDGER_KAFKA_CLIENT_ID || 'incentive-ledger',
+    groupId: environment.LEDGER_KAFKA_GROUP_ID || 'incentive-ledger',
+    roles,
+    topics: {
+      payouts: `${prefix}icm.payouts.v1`,
+      attainment: `${prefix}icm.attainment.v1`,
+      crmDeals: `${prefix}crm.deals.v1`,
+      crmDealsDeadLetter: `${prefix}crm.deals.v1.dlq`,
+      payrollConfirmations: `${prefix}payroll.confirmations.v1`,
+      payrollConfirmationsDeadLetter: `${prefix}payroll.confirmations.v1.dlq`,
+    },
+    topicPartitions: integer(environment, 'LEDGER_KAFKA_TOPIC_PARTITIONS', 6, 1, 1000, problems),
+    topicReplicationFactor: integer(environment, 'LEDGER_KAFKA_REPLICATION_FACTOR', 1, 1, 10, problems),
+    relayBatchSize: integer(environment, 'LEDGER_KAFKA_RELAY_BATCH', 2000, 1, 100_000, problems),
+    retryMaxMs: integer(environment, 'LEDGER_KAFKA_RETRY_MAX_MS', 10_000, 100, 600_000, problems),
   };
 }
