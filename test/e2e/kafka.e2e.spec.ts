@@ -71,13 +71,17 @@ describeWithKafka('the service with Kafka', (brokers) => {
       },
     });
     await sender.send({ topic: `${prefix}crm.deals.v1`, acks: -1, messages: [{ key: 'D-1', value: Buffer.from(toBinary(DealEventSchema, deal)) }] });
-    await feeds.waitFor((records) => records.some((record) => record.headers['event-type'] === 'AttainmentChanged' && record.key === 'P-1'), 60_000, 'attainment of P-1');
-    const deal1 = await ledger.http.get('/deals/D-1').expect(200);
+    // The changes of the year, the quarter and the month arrive one after the other: wait for the month's.
+    const monthChange = (records: typeof feeds.records) =>
+      records
+        .filter((record) => record.headers['event-type'] === 'AttainmentChanged' && record.key === 'P-1')
+        .map((record) => fromBinary(AttainmentChangedSchema, record.value))
+        .find((change) => change.periodId === '2026-03' && change.reason === 'credited');
+    await feeds.waitFor((records) => monthChange(records) !== undefined, 60_000, 'attainment of P-1 in 2026-03');
+    // The feed follows the log, the read models their own projections: read at the log's head.
+    const deal1 = await ledger.http.get(`/deals/D-1?waitForPosition=${await ledger.headPosition()}`).expect(200);
     expect(deal1.body).toMatchObject({ dealId: 'D-1', amount: '56000.00' });
-    const month = feeds.records
-      .filter((record) => record.headers['event-type'] === 'AttainmentChanged')
-      .map((record) => fromBinary(AttainmentChangedSchema, record.value))
-      .find((change) => change.periodId === '2026-03' && change.reason === 'credited');
+    const month = monthChange(feeds.records);
     expect(month).toMatchObject({ payeeId: 'P-1', measure: 'bookings', credited: '56000', quota: '100000.00', attainmentPercent: '56.00', dealsCounted: 1, dealId: 'D-1' });
     expect(month?.source?.actor).toMatchObject({ id: 'crm-intake', role: 'system' });
   });
