@@ -335,25 +335,33 @@ export class PostgresReadModelDb implements ReadModelDb {
     });
   }
 
+  /**
+   * The answer goes back as soon as `work` has it: ending a read-only transaction changes nothing, so its COMMIT
+   * completes behind the caller and the connection returns to the pool after it.
+   */
   async read<Result>(work: (reader: ReadModelReader) => Promise<Result>): Promise<Result> {
     this.assertOpen();
     const client = await this.pool.connect();
-    let broken: Error | undefined;
     const session = new PostgresSession(client);
+    let result: Result;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const result = await work(session);
-      await client.query('COMMIT');
-      return result;
+      result = await work(session);
     } catch (error) {
+      session.end();
+      let broken: Error | undefined;
       await client.query('ROLLBACK').catch((rollbackError: Error) => {
         broken = rollbackError;
       });
-      throw error;
-    } finally {
-      session.end();
       client.release(broken);
+      throw error;
     }
+    session.end();
+    client.query('COMMIT').then(
+      () => client.release(),
+      (error: Error) => client.release(error),
+    );
+    return result;
   }
 
   /**
