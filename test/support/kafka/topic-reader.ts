@@ -45,7 +45,16 @@ export async function readTopics(brokers: string[], topics: string[], options: {
   }
   const consumer: Consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100, sessionTimeout: 10000, heartbeatInterval: 1000 });
   await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
+  // A topic the service has just created in the background may be listed before its partitions have a leader.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await consumer.subscribe({ topics, fromBeginning: true });
+      break;
+    } catch (error) {
+      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   const records: ReadRecord[] = [];
   const listeners = new Set<() => void>();
   await consumer.run({
