@@ -50,6 +50,7 @@ const expectedRows: Record<string, RegExp[]> = {
     /^durability: ours WAL \+ synchronous=FULL; Emmett WAL \+ synchronous=FULL/,
   ],
   'sql-baseline': [/: engine, one thread$/, /: one SQL query/, /^tiered commissions: ratio ours\/SQL/, /^payee-period totals equal to the cent/, /^payee-period totals that differ/],
+  limits: [/^fsync alone/, /^SQLite commit of one 1 KiB row, WAL, synchronous=FULL/, /^SQLite commit .*synchronous=OFF/, /^JSON.parse of one stored event/, /^decimal.js work of one statement line/],
   scaling: ['small', 'medium'].flatMap((size) =>
     ['append', 'rebuild', 'recompute'].flatMap((step) => [new RegExp(`^${step} at ${size} \\(\\d+ \\w+s\\): time$`), new RegExp(`^${step} at ${size} .*: cost per \\w+$`), new RegExp(`^${step} at ${size} .*: peak RSS of its process$`)]),
   ),

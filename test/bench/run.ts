@@ -6,6 +6,7 @@ import { runPayoutsBench } from './payouts.bench.js';
 import { runEmmettPeerBench } from './emmett-peer.bench.js';
 import { runSqlBaselineBench } from './sql-baseline.bench.js';
 import { runScalingBench } from './scaling.bench.js';
+import { runLimitsBench } from './limits.bench.js';
 
 /**
  * `npm run bench`: runs every benchmark on a real disk folder and prints one table at the end. A missed target
@@ -13,7 +14,7 @@ import { runScalingBench } from './scaling.bench.js';
  *
  *   npm run bench -- [key ...] [--size small|medium|large] [--runs N]
  *
- * Keys select groups (`event-store`, `statements`, `disputes`, `payouts`, `emmett`, `sql-baseline`, `scaling`).
+ * Keys select groups (`event-store`, `statements`, `disputes`, `payouts`, `emmett`, `sql-baseline`, `scaling`, `limits`).
  * Without --size each benchmark runs at the size its targets are set at; with it, every benchmark generates that
  * size of the synthetic org (test/bench/synthetic-org.ts) and targets set at another size print as n/a. Each figure
  * is the median of the runs (default 3, 1 at large), min and max beside it.
@@ -59,6 +60,11 @@ const allBenches: Bench[] = [
     // It measures every size up to the one asked for, each in a child process: one run of each.
     defaultRuns: () => 1,
     run: (dir, { size }) => runScalingBench({ dir, upTo: size }),
+  },
+  {
+    key: 'limits',
+    name: 'what bounds the figures, alone: fsync, a SQLite commit, JSON per event, decimal arithmetic per line',
+    run: (dir) => runLimitsBench({ dir }),
   },
 ];
 
