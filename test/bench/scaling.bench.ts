@@ -18,8 +18,8 @@ import { orgShape, orgSizes, orgStatementInputs, writeOrgLog } from './synthetic
  * - rebuild: the statements read model rebuilt from that log;
  * - recompute: the commission engine over every payee-period of the org, one thread (inputs built first and the first
  *   300 payee-periods computed once to warm up, not timed).
- * Per size: the time, the cost per event (or per credit) and the peak RSS; then the cost per unit of each size against
- * the smallest (1.0: it grows linearly).
+ * Per size: the time, the cost per event (or per credit) and the peak RSS; then the cost per unit against the size ten
+ * times smaller (1.0: the total grows linearly).
  */
 export interface ScalingBenchOptions {
   dir: string;
@@ -43,7 +43,7 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Ben
   const upTo = options.upTo === 'large' ? 'large' : 'medium';
   const sizes = benchSizes.slice(0, benchSizes.indexOf(upTo) + 1);
   const figures: BenchFigure[] = [];
-  const firstCost = new Map<Step, number>();
+  const previousCost = new Map<Step, { size: BenchSize; perUnit: number }>();
   for (const size of sizes) {
     const dir = join(options.dir, size);
     mkdirSync(dir, { recursive: true });
@@ -57,9 +57,9 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Ben
         { name: `${label}: CPU per ${unitOf[step]}, all threads`, value: round2((result.cpuMs * 1000) / result.units), unit: 'µs' },
         { name: `${label}: peak RSS of its process`, value: Math.round(result.maxRssKb / 1024), unit: 'MiB' },
       );
-      const first = firstCost.get(step);
-      if (first === undefined) firstCost.set(step, perUnit);
-      else figures.push({ name: `${step}: cost per ${unitOf[step]} at ${size} / at ${sizes[0]} (1.0: linear)`, value: round2(perUnit / first), unit: 'x' });
+      const previous = previousCost.get(step);
+      if (previous !== undefined) figures.push({ name: `${step}: cost per ${unitOf[step]} at ${size} / at ${previous.size} (1.0: linear)`, value: round2(perUnit / previous.perUnit), unit: 'x' });
+      previousCost.set(step, { size, perUnit });
     }
   }
   return figures;
