@@ -133,9 +133,14 @@ export interface Row {
 export function aggregateRuns(key: string, perRun: readonly (readonly BenchFigure[])[], size: BenchSize | undefined): Row[] {
   const byName = new Map<string, BenchFigure[]>();
   for (const figures of perRun) {
+    // Two figures of one run with the same name are different figures: the second is told apart by its number.
+    const inThisRun = new Map<string, number>();
     for (const figure of figures) {
-      const seen = byName.get(figure.name);
-      if (seen === undefined) byName.set(figure.name, [figure]);
+      const occurrence = (inThisRun.get(figure.name) ?? 0) + 1;
+      inThisRun.set(figure.name, occurrence);
+      const name = occurrence === 1 ? figure.name : `${figure.name} (${occurrence})`;
+      const seen = byName.get(name);
+      if (seen === undefined) byName.set(name, [{ ...figure, name }]);
       else seen.push(figure);
     }
   }

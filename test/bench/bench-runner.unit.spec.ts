@@ -42,6 +42,11 @@ describe('the benchmark runner', () => {
     expect(even).toMatchObject({ median: 25, min: 10, max: 40 });
   });
 
+  it('keeps two figures of a run that share a name apart instead of mixing their values', () => {
+    const rows = aggregateRuns('store', [[figure(1), figure(100)], [figure(3), figure(300)]], 'small');
+    expect(rows.map((row) => [row.figure, row.min, row.max])).toEqual([['rate', 1, 3], ['rate (2)', 100, 300]]);
+  });
+
   it('judges a target only at the size it is set at, and by the median run', () => {
     const target = { target: '>= 15', targetSize: 'medium' as const };
     const runs = [[figure(10, { ...target, pass: false })], [figure(20, { ...target, pass: true })], [figure(30, { ...target, pass: true })]];
