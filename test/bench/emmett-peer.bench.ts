@@ -5,6 +5,7 @@ import { getSQLiteEventStore, readMessagesBatch, sqliteConnection, type SQLiteEv
 import type { EventStore, NewEvent } from '#lib/event-store/event-store.port.js';
 import { SqliteEventStore } from '#lib/event-store/embedded/sqlite-event-store.js';
 import type { BenchFigure, BenchSize } from './bench-types.js';
+import { dealClosedWon, round2 } from './event-store.bench.js';
 
 /**
  * The same event-store workload on our embedded store and on Emmett's SQLite event store
@@ -307,44 +308,4 @@ async function emmettDurability(fileName: string): Promise<string> {
 function errorCode(error: unknown): string {
   if (error instanceof Error) return (error as Error & { code?: string }).code ?? error.message.slice(0, 60);
   return String(error).slice(0, 60);
-}
-
-/** The event-store bench's deal event: the same data and metadata on both stores. */
-function dealClosedWon(writer: number, sequence: number): NewEvent {
-  const dealId = `deal-${writer}-${sequence}`;
-  const amount = `${(sequence % 97) * 1013 + 1250}.75`;
-  return {
-    eventId: randomUUID(),
-    type: 'DealClosedWon',
-    schemaVersion: 1,
-    data: {
-      dealId,
-      crmDealId: `0065g00000${String(sequence).padStart(8, '0')}`,
-      accountId: `acct-${writer % 50}`,
-      ownerRepId: `rep-${writer}`,
-      closeDate: '2026-03-31',
-      amount,
-      currency: 'USD',
-      measures: { bookings: amount, revenue: `${(sequence % 89) * 877 + 990}.10` },
-      lines: [
-        { sku: 'PLAT-ANNUAL', quantity: 12, unitPrice: '99.00', discountRate: '0.05' },
-        { sku: 'SUPPORT-GOLD', quantity: 1, unitPrice: '1200.00', discountRate: '0' },
-      ],
-      splits: [
-        { payeeId: `rep-${writer}`, sharePercent: '60' },
-        { payeeId: `rep-${(writer + 1) % 64}`, sharePercent: '40' },
-      ],
-    },
-    metadata: {
-      actor: { id: 'crm-integration', role: 'system' },
-      correlationId: randomUUID(),
-      causationId: null,
-      commandId: `crm-${dealId}`,
-      occurredAt: '2026-03-31T16:42:11.000Z',
-    },
-  };
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

@@ -135,7 +135,8 @@ async function catchUp(store: EventStore, headPosition: number): Promise<number>
   return Math.round(received / seconds);
 }
 
-function dealClosedWon(writer: number, sequence: number): NewEvent {
+/** The deal event every event-store workload appends (the peer benchmark appends the same to Emmett's store). */
+export function dealClosedWon(writer: number, sequence: number): NewEvent {
   const dealId = `deal-${writer}-${sequence}`;
   return {
     eventId: randomUUID(),
@@ -169,6 +170,6 @@ function dealClosedWon(writer: number, sequence: number): NewEvent {
   };
 }
 
-function round2(value: number): number {
+export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
