@@ -16,7 +16,7 @@ import { PROJECTION_RUNNER } from '../../apps/ledger/src/ledger.tokens.js';
 import { mintToken } from '../../apps/ledger/src/http/auth/bearer-tokens.js';
 import type * as PostgresProcess from '../support/postgres/postgres-process.mjs';
 import { atLeast, percentile, type BenchFigure } from './bench-types.js';
-import { writeStatementsLog } from './statements.bench.js';
+import { writeOrgLog } from './synthetic-org.js';
 
 export interface PostgresBenchOptions {
   /** Folder for the event store file and the service's data. */
@@ -60,7 +60,8 @@ export async function runPostgresBench(options: PostgresBenchOptions): Promise<B
     const store = SqliteEventStore.open({ path: join(options.dir, 'events.sqlite') });
     let events: number;
     try {
-      events = await writeStatementsLog(store, payees, deals);
+      // The statements rebuild bench's log: the org without managers or disputes.
+      events = await writeOrgLog(store, { payees, deals, hierarchy: false, disputeEvery: 0 });
       const db = await PostgresReadModelDb.open({ connectionString: databaseUrl });
       try {
         const runner = new ProjectionRunner(store, db, [createStatementsProjection()]);

@@ -1,90 +1,92 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import type { BenchFigure } from './bench-types.js';
+import { runBenchmarks, type Bench } from './bench-runner.js';
+import { kafkaServer } from './bench-servers.js';
 import { runDisputesBench } from './disputes.bench.js';
 import { runEventStoreBench } from './event-store.bench.js';
 import { runStatementsBench } from './statements.bench.js';
 import { runPayoutsBench } from './payouts.bench.js';
 import { runKafkaBench } from './kafka.bench.js';
+import { runEmmettPeerBench } from './emmett-peer.bench.js';
+import { runSqlBaselineBench } from './sql-baseline.bench.js';
+import { runScalingBench } from './scaling.bench.js';
+import { runLimitsBench } from './limits.bench.js';
 import { runPostgresBench } from './postgres.bench.js';
 
 /**
- * `npm run bench`: runs every benchmark on a real disk folder and prints one table. A missed target
+ * `npm run bench`: runs every benchmark on a real disk folder and prints one table at the end. A missed target
  * makes the exit code 1, so a regression is visible without reading the numbers.
- * `npm run bench -- event-store` (or `statements`, `disputes`, `payouts`, `kafka`, `postgres`) runs only the benchmarks with
- * that key. `kafka` needs a broker (KAFKA_BROKERS, e.g. from deploy/kafka/kafka.sh start); `postgres` starts a PostgreSQL
- * server from the machine's binaries unless LEDGER_BENCH_POSTGRES_URL names one.
+ *
+ *   npm run bench -- [key ...] [--size small|medium|large] [--runs N]
+ *
+ * Keys select groups (`event-store`, `statements`, `disputes`, `payouts`, `kafka`, `emmett`, `sql-baseline`, `scaling`, `limits`, `postgres`;
+ * `kafka` needs a broker named by KAFKA_BROKERS, e.g. from deploy/kafka/kafka.sh start; `postgres` starts a PostgreSQL
+ * server from the machine's binaries, as the test setup does, unless LEDGER_BENCH_POSTGRES_URL names one).
+ * Without --size each benchmark runs at the size its targets are set at; with it, every benchmark generates that
+ * size of the synthetic org (test/bench/synthetic-org.ts) and targets set at another size print as n/a. Each figure
+ * is the median of the runs (default 3, 1 at large), min and max beside it.
+ *
+ * A bench that needs a server declares it (`needs: [kafkaServer]` or `[postgresServer]`, from ./bench-servers.js): when
+ * the server is not reachable, the table says "skipped: needs Kafka" and the run goes on. A bench that cannot generate
+ * every size lists the ones it can (`sizes: ['large']`); asked for another, it is reported as skipped.
  */
-const allBenches: { key: string; name: string; run(dir: string): Promise<BenchFigure[]> }[] = [
-  { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir) => runEventStoreBench({ dir }) },
+const allBenches: Bench[] = [
+  { key: 'event-store', name: 'event store (embedded SQLite)', run: (dir, { size }) => runEventStoreBench({ dir, size, runs: 1 }) },
   {
     key: 'statements',
     name: 'statements read model (full recompute, rebuild from the log, explain / as-of / estimate latency)',
-    run: (dir) => runStatementsBench({ dir }),
+    // The recompute's target is set at large and the rebuild's at medium: three runs without --size, as before.
+    defaultSize: 'medium',
+    run: (dir, { size }) => runStatementsBench({ dir, size, runs: 1 }),
   },
   {
     key: 'disputes',
-    name: 'disputes (filing over HTTP with validation, analyst queue with filters over 10,000 open disputes)',
-    run: (dir) => runDisputesBench({ dir }),
+    name: 'disputes (filing over HTTP with validation, analyst queue with filters over open disputes)',
+    run: (dir, { size }) => runDisputesBench({ dir, size }),
   },
   {
     key: 'payouts',
-    name: 'payouts (close and approve a month of 10,000 payees x 100 credits end to end; trial balance over the whole ledger)',
-    run: (dir) => runPayoutsBench({ dir }),
+    name: 'payouts (close and approve a month of payees x 100 credits end to end; trial balance over the whole ledger)',
+    defaultSize: 'large',
+    run: (dir, { size }) => runPayoutsBench({ dir, size }),
+  },
+  {
+    key: 'emmett',
+    name: "peer: Emmett's SQLite event store, the same workload on both stores",
+    run: (dir, { size }) => runEmmettPeerBench({ dir, size }),
+  },
+  {
+    key: 'sql-baseline',
+    name: 'peer: tiered commissions as one SQL query (better-sqlite3) against the engine, same credits',
+    run: (dir, { size }) => runSqlBaselineBench({ dir, size }),
+  },
+  {
+    key: 'scaling',
+    name: 'cost as work grows: append, rebuild and full recompute at sizes ten times apart, each size in its own process',
+    defaultSize: 'small',
+    // It measures every size up to the one asked for, each in a child process: one run of each.
+    defaultRuns: () => 1,
+    run: (dir, { size }) => runScalingBench({ dir, upTo: size }),
+  },
+  {
+    key: 'limits',
+    name: 'what bounds the figures, alone: fsync, a SQLite commit, JSON per event, decimal arithmetic per line',
+    run: (dir) => runLimitsBench({ dir }),
   },
   {
     key: 'kafka',
     name: 'Kafka relay (catch-up throughput; approval acknowledged -> readable by a consumer) against KAFKA_BROKERS',
+    needs: [kafkaServer],
+    // Its workload is set by its targets (a catch-up of about 40,000 events, 500 approvals/s for 20 s), not by the org size.
+    sizes: ['medium'],
     run: (dir) => runKafkaBench({ dir }),
   },
   {
     key: 'postgres',
     name: 'read models in PostgreSQL (statements rebuild; statement reads over HTTP under 200 concurrent readers)',
+    // Its workload is set by its targets (the statements rebuild's log, 200 readers), not by the org size.
+    sizes: ['medium'],
+    defaultRuns: () => 1,
     run: (dir) => runPostgresBench({ dir }),
   },
 ];
-const selected = process.argv.slice(2);
-const benches = selected.length === 0 ? allBenches : allBenches.filter((bench) => selected.includes(bench.key));
-if (benches.length === 0) throw new Error(`No benchmark named ${selected.join(', ')}; known: ${allBenches.map((bench) => bench.key).join(', ')}`);
 
-const processors = cpus();
-console.log(
-  `machine: ${processors.length} cores (${processors[0]?.model.trim() ?? 'unknown'}), ` +
-    `${Math.round(totalmem() / 2 ** 30)} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}, ` +
-    `load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`,
-);
-
-let missedTargets = 0;
-for (const bench of benches) {
-  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'incentive-ledger-bench-'));
-  try {
-    const figures = await bench.run(dir);
-    console.log(`\n${bench.name}`);
-    printTable(figures);
-    missedTargets += figures.filter((figure) => figure.pass === false).length;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-if (missedTargets > 0) {
-  console.log(`\n${missedTargets} figure(s) missed their target`);
-  process.exitCode = 1;
-}
-
-function printTable(figures: readonly BenchFigure[]): void {
-  const rows = figures.map((figure) => [
-    figure.name,
-    figure.value.toLocaleString('en-US'),
-    figure.unit,
-    figure.target ?? '',
-    figure.pass === undefined ? '' : figure.pass ? 'ok' : 'MISSED',
-  ]);
-  const header = ['figure', 'value', 'unit', 'target', ''];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, column) => (column === 1 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
-  console.log(line(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows) console.log(line(row));
-}
+process.exitCode = await runBenchmarks(allBenches, process.argv.slice(2));
