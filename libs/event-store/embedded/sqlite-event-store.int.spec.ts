@@ -20,11 +20,13 @@ function freshPath(): string {
  * Short event-loop turns are written on the calling thread, long ones by the writer thread; short catch-up reads
  * stay on the calling thread, long ones are read ahead by a reader thread: every test runs both ways
  * (`inlineTurnRows: 0` sends every turn to the writer thread, `catchUpThreadMinEvents: 0` every `readAllPages`
- * to a reader thread).
+ * to a reader thread). On the calling thread a turn is committed in parts whose log syncs overlap the next part
+ * (`inlineCommitRows: 1` makes every append a part of its own).
  */
 const writePaths: [string, Partial<SqliteEventStoreOptions>][] = [
   ['written and read on the calling thread', {}],
   ['written by the writer thread, caught up by a reader thread', { inlineTurnRows: 0, catchUpThreadMinEvents: 0 }],
+  ['written on the calling thread one append per commit, each acknowledged after its own log sync', { inlineCommitRows: 1 }],
 ];
 
 describe.each(writePaths)('embedded SQLite, %s', (_, writePath) => {
@@ -35,10 +37,10 @@ describe.each(writePaths)('embedded SQLite, %s', (_, writePath) => {
     return { store, dispose: () => store.close() };
   });
 
-  describeSqliteEventStore(open);
+  describeSqliteEventStore(open, writePath);
 });
 
-function describeSqliteEventStore(open: (options: SqliteEventStoreOptions) => SqliteEventStore): void {
+function describeSqliteEventStore(open: (options: SqliteEventStoreOptions) => SqliteEventStore, writePath: Partial<SqliteEventStoreOptions>): void {
   describe('SqliteEventStore', () => {
     it('is durable: a reopened file holds every committed event, and its hash chain continues', async () => {
       const path = freshPath();
@@ -128,7 +130,9 @@ function describeSqliteEventStore(open: (options: SqliteEventStoreOptions) => Sq
       await store.close();
     });
 
-    it('a storage failure fails its whole batch, and the store goes on from the last commit', async () => {
+    it('a storage failure fails its whole commit, and the store goes on from the last commit', async () => {
+      // The two appends share one commit, unless every append is committed on its own.
+      const oneCommit = writePath.inlineCommitRows !== 1;
       const path = freshPath();
       const store = open({ path });
       await store.append('deal-1', [newEvent()], 'no_stream');
@@ -143,15 +147,19 @@ function describeSqliteEventStore(open: (options: SqliteEventStoreOptions) => Sq
         store.append('deal-1', [newEvent(), newEvent()], 0),
         store.append('deal-2', [failing], 'no_stream'),
       ]);
-      expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+      expect(results.map((result) => result.status)).toEqual([oneCommit ? 'rejected' : 'fulfilled', 'rejected']);
       saboteur.exec('DROP TRIGGER fail_marked_inserts');
       saboteur.close();
 
-      expect(await store.readStream('deal-1')).toHaveLength(1);
-      await expect(store.append('deal-1', [newEvent()], 0)).resolves.toEqual({ nextExpectedRevision: 1, position: 2 });
+      const deal1Events = oneCommit ? 1 : 3;
+      expect(await store.readStream('deal-1')).toHaveLength(deal1Events);
+      await expect(store.append('deal-1', [newEvent()], deal1Events - 1)).resolves.toEqual({
+        nextExpectedRevision: deal1Events,
+        position: deal1Events + 1,
+      });
       await store.append('deal-2', [newEvent()], 'no_stream');
       await store.close();
-      expect(verifyChain(path)).toMatchObject({ ok: true, eventsChecked: 3 });
+      expect(verifyChain(path)).toMatchObject({ ok: true, eventsChecked: deal1Events + 2 });
     });
 
     it('after a failed commit, appends decided after it are judged again as if it never happened', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -44,6 +44,12 @@ export interface SqliteEventStoreOptions {
    */
   inlineTurnRows?: number;
   /**
+   * A turn written on the calling thread is committed in parts of at least this many rows (whole appends), so that
+   * the sync of one part overlaps the writing of the next and the callers of the first go on while the next syncs.
+   * Default 32; 0 commits every append on its own.
+   */
+  inlineCommitRows?: number;
+  /**
    * `readAllPages` reads ahead on a reader thread of its own when at least this many events lie between its start
    * and the head; a shorter read stays on the calling thread (starting a thread costs a few tens of milliseconds).
    * Default 20,000; 0 always uses the thread.
@@ -64,6 +70,8 @@ const ROWS_PER_MESSAGE = 32;
  * long turn is committed in parts, each fsync overlapping the deciding of the next part.
  */
 const COMMIT_MID_TURN_ROWS = 256;
+/** A turn written on the main thread is committed in parts of at least this many rows (whole appends); see flushTurn. */
+const DEFAULT_INLINE_COMMIT_ROWS = 32;
 /** Bounds one transaction (and the latency of the appends at its front) when appends keep arriving. */
 const MAX_ROWS_PER_COMMIT = 16_384;
 /** Pages a catch-up reader thread reads ahead of its caller: enough to keep it busy, little memory. */
@@ -110,7 +118,7 @@ interface PendingAppend {
 }
 
 /**
- * The embedded event store: one local SQLite file (WAL, synchronous=FULL), so an append resolves only
+ * The embedded event store: one local SQLite file (WAL, every acknowledged commit synced), so an append resolves only
  * after its transaction is committed and fsynced.
  *
  * Appends are decided when they are called, in call order, each on its own, as if they ran one after
@@ -135,6 +143,7 @@ export class SqliteEventStore implements EventStore {
   private readonly busyTimeoutMs: number;
   private readonly subscriptionPageSize: number;
   private readonly inlineTurnRows: number;
+  private readonly inlineCommitRows: number;
   private readonly catchUpThreadMinEvents: number;
 
   private readonly selectDataVersion: Database.Statement;
@@ -176,6 +185,11 @@ export class SqliteEventStore implements EventStore {
   private inlineWriter: LogWriter | null = null;
   /** Started for the first long turn. */
   private writerThread: WriterThread | null = null;
+  /** The write-ahead log file, opened for flushLog by the first commit on this thread. */
+  private walFd: number | null = null;
+  /** Rows committed on this thread are in the file through here; acknowledged once flushLog has synced them. */
+  private writtenThrough = 0;
+  private flushing = false;
   private readonly settledWaiters: (() => void)[] = [];
 
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
@@ -193,6 +207,7 @@ export class SqliteEventStore implements EventStore {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.subscriptionPageSize = options.subscriptionPageSize ?? 2000;
     this.inlineTurnRows = options.inlineTurnRows ?? DEFAULT_INLINE_TURN_ROWS;
+    this.inlineCommitRows = options.inlineCommitRows ?? DEFAULT_INLINE_COMMIT_ROWS;
     this.catchUpThreadMinEvents = options.catchUpThreadMinEvents ?? 20_000;
 
     this.db = new Database(options.path, { timeout: this.busyTimeoutMs });
@@ -204,6 +219,9 @@ export class SqliteEventStore implements EventStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       ensureStoreSchema(this.db);
+      // Commits on this connection write the log without syncing it; flushLog syncs it before any of them is
+      // acknowledged (see there). Checkpoints still sync the log before copying it and the file after.
+      this.db.pragma('synchronous = NORMAL');
     } catch (error) {
       this.db.close();
       throw error;
@@ -258,9 +276,10 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    const statement = this.selectAllStatement(options.filter, false);
+    const statement = this.selectAllStatement(options.filter, true);
     const rows = statement.all(
       options.afterPosition ?? 0,
+      this.visibleHead(),
       ...filterParameters(options.filter),
       options.maxCount ?? -1,
     ) as EventRow[];
@@ -294,6 +313,13 @@ export class SqliteEventStore implements EventStore {
       for (;;) {
         this.assertOpen();
         const rows = (await reader.nextPage()) as EventRow[];
+        const visibleHead = this.visibleHead();
+        if (rows.length > 0 && rows[rows.length - 1][0] > visibleHead) {
+          // The end of the log holds this instance's commits that are not synced yet: the read ends before them.
+          const visible = rows.filter((row) => row[0] <= visibleHead);
+          if (visible.length > 0) yield visible.map(toRecordedEvent);
+          return;
+        }
         if (rows.length > 0) yield rows.map(toRecordedEvent);
         if (rows.length < pageSize) return;
       }
@@ -319,7 +345,16 @@ export class SqliteEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    return this.selectHeadPosition.get() as number;
+    return this.visibleHead();
+  }
+
+  /**
+   * The file's head, but not past this instance's commits that are written and not yet synced (see flushLog): what
+   * this process reads from the log is never lost by a power failure.
+   */
+  private visibleHead(): number {
+    const head = this.selectHeadPosition.get() as number;
+    return this.writtenThrough > this.committedThrough ? Math.min(head, this.committedThrough) : head;
   }
 
   /** Commits what is decided, ends every subscription, then closes the file. */
@@ -330,6 +365,8 @@ export class SqliteEventStore implements EventStore {
     if (this.hasUnsettled()) await new Promise<void>((resolve) => this.settledWaiters.push(resolve));
     await this.writerThread?.close();
     this.writerThread = null;
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     await Promise.all([...this.catchUpReaders].map((reader) => reader.close()));
     this.db.close();
@@ -482,16 +519,79 @@ export class SqliteEventStore implements EventStore {
     }
     this.outgoing = null;
     this.outgoingRows = 0;
-    message.endOfTurn = true;
     this.inlineWriter ??= createLogWriter({
       db: this.db,
       chainHash,
       genesisHash: GENESIS_HASH,
       policy: { commitMidTurnRows: COMMIT_MID_TURN_ROWS, maxRowsPerCommit: MAX_ROWS_PER_COMMIT },
-      report: this.onWriterResult,
+      report: this.onInlineWriterResult,
     });
-    this.inlineWriter.take(message);
+    // Commits of at least inlineCommitRows rows of whole appends each: the first one's sync runs while this thread writes the
+    // next, and its appends are acknowledged (and their callers go on) while the next one syncs.
+    let part: RowsMessage = { ...message, appends: [], endOfTurn: true };
+    let partRows = 0;
+    for (const rows of message.appends) {
+      if (partRows > 0 && partRows >= this.inlineCommitRows) {
+        this.inlineWriter.take(part);
+        this.inlineWriter.commitIfDue();
+        part = { ...message, firstPosition: part.firstPosition + partRows, appends: [], endOfTurn: true };
+        partRows = 0;
+      }
+      part.appends.push(rows);
+      partRows += rows.eventIds.length;
+    }
+    this.inlineWriter.take(part);
     this.inlineWriter.commitIfDue();
+  }
+
+  /**
+   * Commits on this thread do not sync the log (synchronous=NORMAL): each is followed by an fdatasync of the log on
+   * libuv's thread pool, and its appends are acknowledged only when that has returned. One sync runs at a time and
+   * covers every commit before it started, so while one runs this thread goes on deciding and writing the next commit,
+   * and the callers of the last one go on working. An acknowledged append is as durable as with synchronous=FULL.
+   * Another process reading the file may see a commit a fraction of a millisecond before it is synced.
+   */
+  private readonly onInlineWriterResult = (result: WriterResult): void => {
+    if (result.kind === 'committed') {
+      this.writtenThrough = Math.max(this.writtenThrough, result.throughPosition);
+      if (!this.flushing) this.flushLog();
+      return;
+    }
+    // The failure path decides again from what the file holds: make what it holds durable and acknowledged first.
+    if (this.writtenThrough > this.committedThrough) {
+      fdatasyncSync(this.openWal());
+      this.markCommitted(this.writtenThrough);
+    }
+    this.onWriterResult(result);
+  };
+
+  private flushLog(): void {
+    const through = this.writtenThrough;
+    this.flushing = true;
+    fdatasync(this.openWal(), (error) => {
+      this.flushing = false;
+      if (error) {
+        // What was written is in the file but not known to be on disk: those appends fail (a retry with the same
+        // event ids is recognised once the key directory is read back from the file), and the rest are decided again.
+        this.writtenThrough = this.committedThrough;
+        this.redecideUncommitted(() => error);
+        return;
+      }
+      this.markCommitted(through);
+      if (this.writtenThrough > through) this.flushLog();
+    });
+  }
+
+  private openWal(): number {
+    this.walFd ??= openSync(`${this.path}-wal`, 'r');
+    return this.walFd;
+  }
+
+  private markCommitted(through: number): void {
+    if (through <= this.committedThrough) return;
+    this.committedThrough = through;
+    this.settleCommitted();
+    for (const subscription of this.subscriptions) subscription.wake();
   }
 
   /** Sends the outgoing rows to the writer thread; at the end of a turn, says so (with no rows, when they went already). */
@@ -529,9 +629,8 @@ export class SqliteEventStore implements EventStore {
   private readonly onWriterResult = (result: WriterResult): void => {
     if (result.generation !== this.generation) return;
     if (result.kind === 'committed') {
-      this.committedThrough = result.throughPosition;
-      this.settleCommitted();
-      for (const subscription of this.subscriptions) subscription.wake();
+      // A commit on the writer thread syncs the log, and with it every commit of this thread's written before it.
+      this.markCommitted(result.throughPosition);
       return;
     }
     const error = Object.assign(new Error(result.error.message), result.error.code === undefined ? {} : { code: result.error.code });
@@ -613,7 +712,7 @@ export class SqliteEventStore implements EventStore {
    * scanned, even if the filter matched little of it.
    */
   private readSubscriptionPage(afterPosition: number, filter: EventFilter | undefined): SubscriptionPage {
-    const head = this.selectHeadPosition.get() as number;
+    const head = this.visibleHead();
     if (head <= afterPosition) return { events: [], scannedToPosition: afterPosition };
     const rows = this.selectAllStatement(filter, true).all(
       afterPosition,
