@@ -144,14 +144,17 @@ export async function runPostgresBench(options: PostgresBenchOptions): Promise<B
 
 const atMost = (name: string, value: number, unit: string, maximum: number): BenchFigure => ({ name, value: Math.round(value * 100) / 100, unit, target: `<= ${maximum}`, pass: value <= maximum });
 
-/** LEDGER_BENCH_POSTGRES_URL, else a throw-away server started as the test setup starts one. */
+/** LEDGER_BENCH_POSTGRES_URL, else a throw-away server started as the test setup starts one, but with durable commits. */
 async function postgresServer(): Promise<{ url: string; stop(): Promise<void> }> {
   const given = process.env.LEDGER_BENCH_POSTGRES_URL;
   if (given) return { url: given, stop: async () => undefined };
   // The test support module is plain JavaScript outside the build: loaded from the repository, not from dist/.
   const modulePath = join(fileURLToPath(new URL('../../../', import.meta.url)), 'test/support/postgres/postgres-process.mjs');
   const postgres = (await import(modulePath)) as typeof PostgresProcess;
-  const server = await postgres.startPostgresServer({ settings: { shared_buffers: '256MB' } });
+  // Durable, as in production: the test servers' fsync=off and synchronous_commit=off would flatter every commit.
+  const server = await postgres.startPostgresServer({
+    settings: { shared_buffers: '256MB', fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' },
+  });
   return { url: server.url, stop: () => server.stop() };
 }
 
