@@ -84,7 +84,6 @@ const allBenches: Bench[] = [
     name: 'read models in PostgreSQL (statements rebuild; statement reads over HTTP under 200 concurrent readers)',
     // Its workload is set by its targets (the statements rebuild's log, 200 readers), not by the org size.
     sizes: ['medium'],
-    defaultRuns: () => 1,
     run: (dir) => runPostgresBench({ dir }),
   },
 ];
