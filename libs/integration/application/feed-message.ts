@@ -16,7 +16,7 @@ export interface FeedMessage {
 /**
  * The headers every feed record carries (README, "Consuming the payout feed"). Only these four: the value is
  * protobuf (the schema header says which message), and where in the ledger it comes from is in the value's source.
- * Each header costs the producer a buffer per record, which is most of its CPU per record.
+ * Each header adds to the producer's work per record.
  */
 export interface FeedHeaders {
   /** Dedupe on it: a record published again carries the same id. */

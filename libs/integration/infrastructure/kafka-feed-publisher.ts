@@ -47,9 +47,10 @@ const kafkajsPath = createRequire(import.meta.url).resolve('kafkajs');
  * one key land in the order given, even when a request is retried. Uses the Java client's partitioner (murmur2 of
  * the key), so every client agrees on which partition holds a payee. Requests carry at most `maxBytesPerRequest`.
  *
- * The producer runs on a thread of its own: encoding records for the Kafka protocol is most of the relay's CPU (kafkajs
- * allocates a buffer per record and per header), and there it overlaps with the relay reading the log and encoding
- * the next batch. A batch crosses to the thread as one packed buffer, transferred rather than copied; keys, values and
+ * The producer runs on a thread of its own: encoding records for the Kafka protocol is a large part of the relay's CPU,
+ * and there it overlaps with the relay reading the log and encoding the next batch. The thread encodes each record in
+ * one buffer itself (`encodeKafkaRecord`, decision 0058) instead of kafkajs's encoder, which allocates a buffer per
+ * record and per header. A batch crosses to the thread as one packed buffer, transferred rather than copied; keys, values and
  * header values reach kafkajs as views on it.
  *
  * After a failure the thread drops its producer and connects a fresh one for the next batch: a producer that lost its
