@@ -28,6 +28,23 @@ const payoutEventTypes = {
 const LENGTH_DELIMITED = WireType.LengthDelimited;
 const VARINT = WireType.Varint;
 
+/**
+ * One writer for every record: `finish()` copies the record's bytes out and rewinds it, keeping its buffer, so a record
+ * costs one allocation instead of a buffer grown from empty by doubling. Encoding is synchronous, so records never
+ * interleave; a record that throws half-way is discarded before the writer is used again.
+ */
+const sharedWriter = new BinaryWriter();
+
+function encodeWith(write: (writer: BinaryWriter) => void): Uint8Array {
+  try {
+    write(sharedWriter);
+  } catch (error) {
+    sharedWriter.finish();
+    throw error;
+  }
+  return sharedWriter.finish();
+}
+
 /** A string field with implicit presence: left out when empty. */
 function text(writer: BinaryWriter, fieldNo: number, value: string): void {
   if (value !== '') writer.tag(fieldNo, LENGTH_DELIMITED).string(value);
@@ -101,79 +118,81 @@ export function encodePayoutChange(event: RecordedEvent, change: PayoutChange, t
   const eventType = payoutEventTypes[change.kind];
   const eventId = feedMessageId(event.eventId, topic, `${change.kind}\u0000${change.payeeId}`);
   // incentive_ledger.payouts.v1.PayoutEvent
-  const writer = new BinaryWriter();
-  text(writer, 1, eventId);
-  text(writer, 2, change.payeeId);
-  text(writer, 3, change.calendarId);
-  text(writer, 4, change.periodId);
-  source(writer, 5, event);
-  switch (change.kind) {
-    case 'approved':
-      writer.tag(10, LENGTH_DELIMITED).fork();
-      text(writer, 1, change.payoutId);
-      text(writer, 2, change.statementDigest);
-      text(writer, 3, change.currency);
-      text(writer, 4, change.netPayable);
-      text(writer, 5, change.approvedBy);
-      figures(writer, 6, change.figures);
-      writer.join();
-      break;
-    case 'paid':
-      writer.tag(11, LENGTH_DELIMITED).fork();
-      text(writer, 1, change.payoutId);
-      text(writer, 2, change.payrollReference);
-      text(writer, 3, change.confirmedBy);
-      text(writer, 4, change.paidOn);
-      text(writer, 5, change.currency);
-      text(writer, 6, change.netPayable);
-      writer.join();
-      break;
-    case 'adjusted':
-      writer.tag(12, LENGTH_DELIMITED).fork();
-      text(writer, 1, change.currency);
-      for (const line of change.lines) {
-        writer.tag(2, LENGTH_DELIMITED).fork();
-        text(writer, 1, line.lineId);
-        text(writer, 2, line.kind);
-        text(writer, 3, line.amount);
-        // A line without a deal has no deal id (null or absent alike).
-        optionalText(writer, 4, line.dealId === null || line.dealId === undefined || line.dealId === '' ? null : line.dealId);
-        optionalText(writer, 5, line.sourcePeriodId);
-        optionalText(writer, 6, line.cause?.kind);
-        optionalText(writer, 7, line.cause?.reference);
-        optionalText(writer, 8, line.explanation);
+  const value = encodeWith((writer) => {
+    text(writer, 1, eventId);
+    text(writer, 2, change.payeeId);
+    text(writer, 3, change.calendarId);
+    text(writer, 4, change.periodId);
+    source(writer, 5, event);
+    switch (change.kind) {
+      case 'approved':
+        writer.tag(10, LENGTH_DELIMITED).fork();
+        text(writer, 1, change.payoutId);
+        text(writer, 2, change.statementDigest);
+        text(writer, 3, change.currency);
+        text(writer, 4, change.netPayable);
+        text(writer, 5, change.approvedBy);
+        figures(writer, 6, change.figures);
         writer.join();
-      }
-      text(writer, 3, change.postedBy);
-      writer.join();
-      break;
-    case 'approval_voided':
-      writer.tag(13, LENGTH_DELIMITED).fork();
-      text(writer, 1, change.payoutId);
-      text(writer, 2, change.reason);
-      text(writer, 3, change.reopenedBy);
-      writer.join();
-      break;
-  }
-  return { topic, key: change.payeeId, value: writer.finish(), headers: headersOf(event, eventId, eventType, PAYOUT_EVENT_SCHEMA) };
+        break;
+      case 'paid':
+        writer.tag(11, LENGTH_DELIMITED).fork();
+        text(writer, 1, change.payoutId);
+        text(writer, 2, change.payrollReference);
+        text(writer, 3, change.confirmedBy);
+        text(writer, 4, change.paidOn);
+        text(writer, 5, change.currency);
+        text(writer, 6, change.netPayable);
+        writer.join();
+        break;
+      case 'adjusted':
+        writer.tag(12, LENGTH_DELIMITED).fork();
+        text(writer, 1, change.currency);
+        for (const line of change.lines) {
+          writer.tag(2, LENGTH_DELIMITED).fork();
+          text(writer, 1, line.lineId);
+          text(writer, 2, line.kind);
+          text(writer, 3, line.amount);
+          // A line without a deal has no deal id (null or absent alike).
+          optionalText(writer, 4, line.dealId === null || line.dealId === undefined || line.dealId === '' ? null : line.dealId);
+          optionalText(writer, 5, line.sourcePeriodId);
+          optionalText(writer, 6, line.cause?.kind);
+          optionalText(writer, 7, line.cause?.reference);
+          optionalText(writer, 8, line.explanation);
+          writer.join();
+        }
+        text(writer, 3, change.postedBy);
+        writer.join();
+        break;
+      case 'approval_voided':
+        writer.tag(13, LENGTH_DELIMITED).fork();
+        text(writer, 1, change.payoutId);
+        text(writer, 2, change.reason);
+        text(writer, 3, change.reopenedBy);
+        writer.join();
+        break;
+    }
+  });
+  return { topic, key: change.payeeId, value, headers: headersOf(event, eventId, eventType, PAYOUT_EVENT_SCHEMA) };
 }
 
 /** One record per changed attainment row; the message id is derived from the ledger event and the row. */
 export function encodeAttainmentChange(event: RecordedEvent, change: AttainmentChange, topic: string): FeedMessage {
   const eventId = feedMessageId(event.eventId, topic, `${change.payeeId}\u0000${change.periodId}\u0000${change.measure}`);
   // incentive_ledger.attainment.v1.AttainmentChanged
-  const writer = new BinaryWriter();
-  text(writer, 1, eventId);
-  text(writer, 2, change.payeeId);
-  text(writer, 3, change.periodId);
-  text(writer, 4, change.measure);
-  text(writer, 5, change.currency);
-  text(writer, 6, change.credited);
-  optionalText(writer, 7, change.quota);
-  optionalText(writer, 8, change.attainmentPercent);
-  if (change.dealsCounted !== 0) writer.tag(9, VARINT).uint32(change.dealsCounted);
-  text(writer, 10, change.reason);
-  optionalText(writer, 11, change.dealId);
-  source(writer, 12, event);
-  return { topic, key: change.payeeId, value: writer.finish(), headers: headersOf(event, eventId, 'AttainmentChanged', ATTAINMENT_CHANGED_SCHEMA) };
+  const value = encodeWith((writer) => {
+    text(writer, 1, eventId);
+    text(writer, 2, change.payeeId);
+    text(writer, 3, change.periodId);
+    text(writer, 4, change.measure);
+    text(writer, 5, change.currency);
+    text(writer, 6, change.credited);
+    optionalText(writer, 7, change.quota);
+    optionalText(writer, 8, change.attainmentPercent);
+    if (change.dealsCounted !== 0) writer.tag(9, VARINT).uint32(change.dealsCounted);
+    text(writer, 10, change.reason);
+    optionalText(writer, 11, change.dealId);
+    source(writer, 12, event);
+  });
+  return { topic, key: change.payeeId, value, headers: headersOf(event, eventId, 'AttainmentChanged', ATTAINMENT_CHANGED_SCHEMA) };
 }

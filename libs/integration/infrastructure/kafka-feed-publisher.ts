@@ -47,9 +47,10 @@ const kafkajsPath = createRequire(import.meta.url).resolve('kafkajs');
  * one key land in the order given, even when a request is retried. Uses the Java client's partitioner (murmur2 of
  * the key), so every client agrees on which partition holds a payee. Requests carry at most `maxBytesPerRequest`.
  *
- * The producer runs on a thread of its own: encoding records for the Kafka protocol is most of the relay's CPU (kafkajs
- * allocates a buffer per record and per header), and there it overlaps with the relay reading the log and encoding
- * the next batch. A batch crosses to the thread as one packed buffer, transferred rather than copied; keys, values and
+ * The producer runs on a thread of its own: encoding records for the Kafka protocol is a large part of the relay's CPU,
+ * and there it overlaps with the relay reading the log and encoding the next batch. The thread encodes each record in
+ * one buffer itself (`encodeKafkaRecord`, decision 0058) instead of kafkajs's encoder, which allocates a buffer per
+ * record and per header. A batch crosses to the thread as one packed buffer, transferred rather than copied; keys, values and
  * header values reach kafkajs as views on it.
  *
  * After a failure the thread drops its producer and connects a fresh one for the next batch: a producer that lost its
@@ -194,6 +195,94 @@ function packMessages(messages: readonly FeedMessage[]): { packed: ArrayBuffer; 
   return { packed: bytes.buffer.slice(0, offset), topics };
 }
 
+/** A record as kafkajs's produce request hands it to its record encoder (`protocol/recordBatch/record/v0`). */
+export interface KafkaRecordInput {
+  offsetDelta?: number;
+  timestampDelta?: unknown;
+  key?: unknown;
+  value?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+/** What kafkajs's record batch needs of an encoded record: `buf` (checked to be a Buffer) and `buffer` (the bytes). */
+export interface EncodedKafkaRecord {
+  buf: Buffer;
+  offset: number;
+  buffer: Buffer;
+}
+
+/**
+ * One Kafka record (v2 record format) in one buffer of its exact size: the same bytes as kafkajs's own record
+ * encoder, which allocates and zero-fills a 512-byte buffer for the record and another for each header, then copies
+ * each header into the record and the record into the batch; that was about half of the producer thread's CPU and
+ * most of its garbage. Handles what the relay sends (Buffer key and value, header values as Buffers, non-negative
+ * deltas below 2^31) and returns null for anything else, which kafkajs's encoder then takes. Self-contained: its text
+ * is part of the publisher thread's source. `feed-publisher-record.unit.spec.ts` compares it with kafkajs's encoder.
+ */
+export function encodeKafkaRecord(record: KafkaRecordInput): EncodedKafkaRecord | null {
+  const { key, value, headers } = record;
+  const offsetDelta = record.offsetDelta ?? 0;
+  const timestampDelta = record.timestampDelta ?? 0;
+  if (!Buffer.isBuffer(key) || !Buffer.isBuffer(value)) return null;
+  if (typeof timestampDelta !== 'number' || !Number.isInteger(timestampDelta) || timestampDelta < 0 || timestampDelta >= 0x40000000) return null;
+  if (!Number.isInteger(offsetDelta) || offsetDelta < 0 || offsetDelta >= 0x40000000) return null;
+  // Zig-zag varints of non-negative values: 2n, 7 bits a byte.
+  const varintSize = (n: number): number => {
+    let zigzag = n * 2;
+    let size = 1;
+    while (zigzag >= 0x80) {
+      zigzag = Math.floor(zigzag / 128);
+      size++;
+    }
+    return size;
+  };
+  const names: string[] = [];
+  const values: Buffer[] = [];
+  if (headers !== undefined && headers !== null) {
+    for (const name of Object.keys(headers)) {
+      const headerValue = headers[name];
+      if (!Buffer.isBuffer(headerValue)) return null;
+      names.push(name);
+      values.push(headerValue);
+    }
+  }
+  let headersSize = varintSize(names.length);
+  const nameLengths: number[] = [];
+  for (let index = 0; index < names.length; index++) {
+    const nameLength = Buffer.byteLength(names[index], 'utf8');
+    nameLengths.push(nameLength);
+    headersSize += varintSize(nameLength) + nameLength + varintSize(values[index].length) + values[index].length;
+  }
+  const bodySize = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + varintSize(key.length) + key.length + varintSize(value.length) + value.length + headersSize;
+  const total = varintSize(bodySize) + bodySize;
+  const buf = Buffer.allocUnsafe(total);
+  let offset = 0;
+  const writeVarint = (n: number): void => {
+    let zigzag = n * 2;
+    while (zigzag >= 0x80) {
+      buf[offset++] = (zigzag & 0x7f) | 0x80;
+      zigzag = Math.floor(zigzag / 128);
+    }
+    buf[offset++] = zigzag;
+  };
+  writeVarint(bodySize);
+  buf[offset++] = 0; // attributes
+  writeVarint(timestampDelta);
+  writeVarint(offsetDelta);
+  writeVarint(key.length);
+  offset += key.copy(buf, offset);
+  writeVarint(value.length);
+  offset += value.copy(buf, offset);
+  writeVarint(names.length);
+  for (let index = 0; index < names.length; index++) {
+    writeVarint(nameLengths[index]);
+    offset += buf.write(names[index], offset, nameLengths[index], 'utf8');
+    writeVarint(values[index].length);
+    offset += values[index].copy(buf, offset);
+  }
+  return { buf, offset, buffer: buf };
+}
+
 /**
  * Runs on the publisher thread. Self-contained, since its text is the thread's source: what it uses arrives as
  * arguments. One batch at a time, in the order sent.
@@ -287,7 +376,33 @@ function runPublisherThread({ port, kafkajs, settings }: { port: MessagePort; ka
   });
 }
 
+/** kafkajs's record encoder, which `encodeKafkaRecord` stands in for; only the produce request requires it. */
+const KAFKAJS_RECORD_ENCODER = 'src/protocol/recordBatch/record/v0/index.js';
+/** The kafkajs version whose record encoder `encodeKafkaRecord` was checked against; with another, kafkajs's own runs. */
+export const KAFKAJS_RECORD_ENCODER_VERSION = '2.2.4';
+
+/**
+ * Before kafkajs's produce request is loaded, the thread puts `encodeKafkaRecord` in front of kafkajs's record encoder
+ * in the module cache (the produce request takes the encoder from there), when the installed kafkajs is the version
+ * it was checked against.
+ */
+function installRecordEncoder(kafkajsMain: string, encode: typeof encodeKafkaRecord): void {
+  const { dirname, join } = require('node:path') as typeof import('node:path');
+  const root = dirname(kafkajsMain);
+  const version = (require(join(root, 'package.json')) as { version: string }).version;
+  if (version !== KAFKAJS_RECORD_ENCODER_VERSION) return;
+  const path = join(root, KAFKAJS_RECORD_ENCODER);
+  const stock = require(path) as (record: KafkaRecordInput) => unknown;
+  const cached = require.cache[path];
+  if (cached === undefined) return;
+  cached.exports = (record: KafkaRecordInput) => encode(record) ?? stock(record);
+}
+
 const PUBLISHER_THREAD_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+const KAFKAJS_RECORD_ENCODER = ${JSON.stringify(KAFKAJS_RECORD_ENCODER)};
+const KAFKAJS_RECORD_ENCODER_VERSION = ${JSON.stringify(KAFKAJS_RECORD_ENCODER_VERSION)};
+const encodeKafkaRecord = ${encodeKafkaRecord.toString()};
+(${installRecordEncoder.toString()})(workerData.kafkajs, encodeKafkaRecord);
 (${runPublisherThread.toString()})({ port: parentPort, kafkajs: require(workerData.kafkajs), settings: workerData.settings });
 `;
