@@ -7,12 +7,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
+import { call as callService, freePort, sleep, type Reply } from '../support/service-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const serviceMain = join(repoRoot, 'dist/apps/ledger/src/main.js');
@@ -41,11 +40,6 @@ interface DealBody {
   overlays?: { payeeId: string; sharePercent: string; role: string }[];
 }
 
-interface Reply {
-  status: number;
-  body: any;
-}
-
 interface Service {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -58,42 +52,9 @@ interface Service {
 /** An admin token minted by `cli token` with the secret the service keeps in its data directory. */
 let bearerToken = '';
 
+/** One request on a fresh connection, as the admin. */
 function call(port: number, method: string, path: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent: false,
-        timeout: 30_000,
-        headers: {
-          ...(bearerToken === '' ? {} : { authorization: `Bearer ${bearerToken}` }),
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = text.length > 0 ? JSON.parse(text) : undefined;
-          } catch {
-            // keep the raw text
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return callService(port, method, path, { body, ...(bearerToken === '' ? {} : { token: bearerToken }) });
 }
 
 async function expectStatus(port: number, method: string, path: string, status: number, body?: unknown): Promise<any> {
@@ -104,20 +65,6 @@ async function expectStatus(port: number, method: string, path: string, status: 
   return reply.body;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function startService(dataDir: string, port: number): Promise<Service> {
   const child = spawn(process.execPath, [serviceMain], {
