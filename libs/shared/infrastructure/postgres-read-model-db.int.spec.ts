@@ -198,6 +198,32 @@ describeWithPostgres('PostgresReadModelDb', () => {
     expect(await db.read((reader) => reader.get('SELECT amount FROM items WHERE id = ?', ['b']))).toEqual({ amount: '777' });
   });
 
+  it('runs one SELECT outside a transaction (query): committed rows only, server errors answered, writes refused', async () => {
+    await db.transaction((transaction) => transaction.runMany('INSERT INTO items (id, amount, position) VALUES (?, ?, ?)', [['q1', '0', 0], ['q2', '0', 0]]));
+    let releaseWriter!: () => void;
+    let writerInside!: () => void;
+    const inside = new Promise<void>((resolve) => (writerInside = resolve));
+    const writing = db.transaction(async (transaction) => {
+      await transaction.run('UPDATE items SET note = ? WHERE id = ?', ['open', 'q1']);
+      writerInside();
+      await new Promise<void>((resolve) => (releaseWriter = resolve));
+    });
+    await inside;
+    // A reader does not wait for an open writer: it sees the rows as last committed.
+    const whileOpen = await db.query('SELECT id, note FROM items WHERE id IN (?, ?) ORDER BY id', ['q1', 'q2']).finally(releaseWriter);
+    await writing;
+    expect(whileOpen).toEqual([
+      { id: 'q1', note: null },
+      { id: 'q2', note: null },
+    ]);
+    expect(await db.query('WITH picked AS (SELECT id, note FROM items WHERE id = ?) SELECT * FROM picked', ['q1'])).toEqual([{ id: 'q1', note: 'open' }]);
+    expect(await failureOf(db.query('SELECT no_such_column FROM items'))).toMatch(/no_such_column/);
+    // The pooled session that answered the error still serves.
+    expect(await db.query('SELECT count(*) AS count FROM items')).toEqual([{ count: expect.any(Number) }]);
+    expect(await failureOf(db.query("UPDATE items SET note = 'x' WHERE id = 'q2'"))).toMatch(/runs one SELECT/);
+    expect(await db.query('SELECT note FROM items WHERE id = ?', ['q2'])).toEqual([{ note: null }]);
+  });
+
   it('orders text keys byte by byte, as SQLite does', async () => {
     await db.transaction((transaction) =>
       transaction.runMany('INSERT INTO items (id, amount, position) VALUES (?, ?, ?)', [['z-B', '0', 0], ['z-a', '0', 0], ['z-_', '0', 0], ['z-É', '0', 0], ['z-Z', '0', 0]]),

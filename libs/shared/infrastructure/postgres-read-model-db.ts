@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { ProjectorLeaseLostError, type ProjectorLease } from '#lib/projections/projector-lease.js';
-import type { ReadModelDb, ReadModelReader, ReadModelTransaction, SqlParameter, TransactionOptions } from '#lib/projections/read-model.port.js';
+import { assertSelect, type ReadModelDb, type ReadModelReader, type ReadModelTransaction, type SqlParameter, type TransactionOptions } from '#lib/projections/read-model.port.js';
 import { migrate, readModelMigrations, type Migration, type MigrationResult } from './postgres-migrations.js';
 import { mergeRowsByKey, multiRowInsertOf, multiRowText, toPostgres, type MultiRowInsert } from './postgres-sql.js';
 
@@ -362,6 +362,22 @@ export class PostgresReadModelDb implements ReadModelDb {
       (error: Error) => client.release(error),
     );
     return result;
+  }
+
+  /** One statement outside a transaction: PostgreSQL runs it on a snapshot of its own, in one round trip. */
+  async query<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row[]> {
+    assertSelect(sql);
+    this.assertOpen();
+    const client = await this.pool.connect();
+    try {
+      const rows = await query<Row>(client, sql, parameters);
+      client.release();
+      return rows;
+    } catch (error) {
+      // An error the server answered leaves the session usable; anything else (a broken connection) discards it.
+      client.release(error instanceof pg.DatabaseError ? undefined : (error as Error));
+      throw error;
+    }
   }
 
   /**

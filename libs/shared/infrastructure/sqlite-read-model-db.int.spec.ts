@@ -87,6 +87,39 @@ describe('SqliteReadModelDb', () => {
     }
   });
 
+  it('runs one SELECT outside a transaction (query): committed rows only, writes refused', async () => {
+    const db = SqliteReadModelDb.open({ path: temp.file('query.sqlite') });
+    try {
+      await db.transaction(async (transaction) => {
+        await transaction.run('CREATE TABLE items (id TEXT PRIMARY KEY, note TEXT)');
+        await transaction.runMany('INSERT INTO items (id, note) VALUES (?, ?)', [
+          ['a', null],
+          ['b', null],
+        ]);
+      });
+      let releaseWriter!: () => void;
+      let writerInside!: () => void;
+      const inside = new Promise<void>((resolve) => (writerInside = resolve));
+      const writing = db.transaction(async (transaction) => {
+        await transaction.run('UPDATE items SET note = ? WHERE id = ?', ['open', 'a']);
+        writerInside();
+        await new Promise<void>((resolve) => (releaseWriter = resolve));
+      });
+      await inside;
+      expect(await db.query('SELECT id, note FROM items ORDER BY id')).toEqual([
+        { id: 'a', note: null },
+        { id: 'b', note: null },
+      ]);
+      releaseWriter();
+      await writing;
+      expect(await db.query('WITH picked AS (SELECT id, note FROM items WHERE id = ?) SELECT * FROM picked', ['a'])).toEqual([{ id: 'a', note: 'open' }]);
+      expect(await failureOf(db.query("DELETE FROM items WHERE id = 'b'"))).toMatch(/runs one SELECT/);
+      expect(await db.query('SELECT count(*) AS count FROM items')).toEqual([{ count: 2 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('copies the log of large transactions back into the file outside the commits, and keeps every row', async () => {
     const path = temp.file('checkpoints.sqlite');
     const db = SqliteReadModelDb.open({ path });

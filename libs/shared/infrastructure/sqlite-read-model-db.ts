@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ReadModelDb, ReadModelReader, ReadModelTransaction, SqlParameter, TransactionOptions } from '#lib/projections/read-model.port.js';
+import { assertSelect, type ReadModelDb, type ReadModelReader, type ReadModelTransaction, type SqlParameter, type TransactionOptions } from '#lib/projections/read-model.port.js';
 import { ReadModelWriterThread } from './read-model-writer-thread.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -198,6 +198,15 @@ export class SqliteReadModelDb implements ReadModelDb {
         session.end();
         if (this.reader.inTransaction) this.readerStatements.prepare('COMMIT').run();
       }
+    });
+  }
+
+  async query<Row>(sql: string, parameters: readonly SqlParameter[] = []): Promise<Row[]> {
+    assertSelect(sql);
+    // Outside a transaction, one statement reads one snapshot (autocommit).
+    return this.reads.run(async () => {
+      this.assertOpen();
+      return this.readerStatements.prepare(sql).all(parameters) as Row[];
     });
   }
 

@@ -60,9 +60,46 @@ export function requireStatementPeriod(periodId: string): PeriodInput {
   return period;
 }
 
+const payeeNotFound = (payeeId: string) => notFoundError('PAYEE.NOT_FOUND', `Payee ${payeeId} is not onboarded`);
+
 async function requirePayee(reader: ReadModelReader, payeeId: string): Promise<void> {
   const payee = await reader.get('SELECT payee_id FROM statement_payees WHERE payee_id = ?', [payeeId]);
-  if (payee === undefined) throw notFoundError('PAYEE.NOT_FOUND', `Payee ${payeeId} is not onboarded`);
+  if (payee === undefined) throw payeeNotFound(payeeId);
+}
+
+/**
+ * A payee's stored statement for a period with its lines, in one statement: a row per line in line order (the
+ * statement's columns repeated, prefixed s_), one row with null line columns for a statement without lines, one row
+ * with null statement columns when nothing is stored for the period, and no row when the payee is not onboarded.
+ * Parameters: period id, payee id.
+ */
+const STATEMENT_WITH_LINES =
+  `SELECT ${STATEMENT_COLUMNS.split(', ').map((column) => `s.${column} AS s_${column}`).join(', ')}, ${LINE_COLUMNS.split(', ').map((column) => `l.${column}`).join(', ')} ` +
+  'FROM statement_payees p LEFT JOIN statements s ON s.payee_id = p.payee_id AND s.period_id = ? ' +
+  'LEFT JOIN statement_lines l ON l.payee_id = s.payee_id AND l.period_id = s.period_id WHERE p.payee_id = ? ORDER BY l.line_no';
+
+type Nullable<Row> = { [Column in keyof Row]: Row[Column] | null };
+type StatementWithLinesRow = Nullable<LineRow> & { [Column in keyof StatementRow as `s_${Column}`]: StatementRow[Column] | null };
+
+function statementRowOf(row: StatementWithLinesRow): StatementRow {
+  return {
+    payee_id: row.s_payee_id as string,
+    period_id: row.s_period_id as string,
+    period_start: row.s_period_start as string,
+    period_end: row.s_period_end as string,
+    status: row.s_status as StatementRow['status'],
+    currency: row.s_currency as string,
+    payable: row.s_payable as string,
+    held: row.s_held as string,
+    totals: row.s_totals as string,
+    attainment: row.s_attainment as string,
+    held_credits: row.s_held_credits as string,
+    line_count: row.s_line_count as number,
+    credit_count: row.s_credit_count as number,
+    last_position: row.s_last_position as number,
+    error_code: row.s_error_code,
+    error_message: row.s_error_message,
+  };
 }
 
 async function publishedVersions(reader: ReadModelReader): Promise<PlanVersionInput[]> {
@@ -103,7 +140,7 @@ async function readStatementInput(reader: ReadModelReader, payeeId: string, peri
   };
 }
 
-function statementOfRow(row: StatementRow, lines: LineRow[]): StatementView {
+function statementOfRow(row: StatementRow, lines: readonly LineRow[] | readonly StatementWithLinesRow[]): StatementView {
   const totals = JSON.parse(row.totals) as StatementTotals;
   return {
     payeeId: row.payee_id,
@@ -111,7 +148,7 @@ function statementOfRow(row: StatementRow, lines: LineRow[]): StatementView {
     periodStart: row.period_start,
     periodEnd: row.period_end,
     currency: row.currency,
-    lines: lines.map(lineOfRow),
+    lines: (lines as readonly LineRow[]).map(lineOfRow),
     totals: row.status === 'failed' ? emptyTotals(row.currency) : totals,
     attainment: JSON.parse(row.attainment) as AttainmentEntry[],
     heldCredits: JSON.parse(row.held_credits) as HeldCredit[],
@@ -137,13 +174,13 @@ function emptyTotals(currency: string): StatementTotals {
  */
 export async function getStatement(db: ReadModelDb, query: { payeeId: string; periodId: string }): Promise<StatementView> {
   const period = requireStatementPeriod(query.periodId);
+  // The hot path, a stored statement: one statement, one snapshot, one round trip.
+  const rows = await db.query<StatementWithLinesRow>(STATEMENT_WITH_LINES, [query.periodId, query.payeeId]);
+  const first = rows[0];
+  if (first === undefined) throw payeeNotFound(query.payeeId);
+  if (first.s_payee_id !== null) return statementOfRow(statementRowOf(first), first.line_no === null ? [] : rows);
   return db.read(async (reader) => {
     await requirePayee(reader, query.payeeId);
-    const row = await reader.get<StatementRow>(`SELECT ${STATEMENT_COLUMNS} FROM statements WHERE payee_id = ? AND period_id = ?`, [query.payeeId, query.periodId]);
-    if (row !== undefined) {
-      const lines = await reader.all<LineRow>(`SELECT ${LINE_COLUMNS} FROM statement_lines WHERE payee_id = ? AND period_id = ? ORDER BY line_no`, [query.payeeId, query.periodId]);
-      return statementOfRow(row, lines);
-    }
     const { input, isPayeePeriod } = await readStatementInput(reader, query.payeeId, period);
     if (!isPayeePeriod) throw periodNotOfPlan(query.payeeId, period);
     const statement = computeStatement(input);
