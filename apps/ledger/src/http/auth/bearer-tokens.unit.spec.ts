@@ -101,6 +101,61 @@ describe('TokenVerifier with an HS256 secret', () => {
   });
 });
 
+describe('TokenVerifier remembering the tokens it verified', () => {
+  // A clock the test moves: T is a whole second, as token times are.
+  const T = 1_900_000_000;
+  let clock = T;
+  const at = (seconds: number) => (clock = seconds);
+  let verifier: TokenVerifier;
+  beforeEach(async () => {
+    clock = T;
+    verifier = await TokenVerifier.create(hsAuth, { now: () => new Date(clock * 1000) });
+  });
+  const claimsAt = (extra: JWTPayload = {}): JWTPayload => ({ ...standardClaims(), iat: T, exp: T + 60, ...extra });
+
+  it('answers a token again until exp plus the clock tolerance (30 s), then refuses it as expired', async () => {
+    const token = await hs256(claimsAt());
+    expect((await verifier.verify(token)).actor).toEqual({ id: 'user-1', role: 'analyst' });
+    at(T + 89);
+    expect((await verifier.verify(token)).actor.id).toBe('user-1');
+    at(T + 90);
+    expect(await refusalCode(verifier, token)).toBe('AUTH.TOKEN_EXPIRED');
+    at(T + 10);
+    // Forgotten once refused: the full check runs again and accepts it at an earlier time.
+    expect((await verifier.verify(token)).actor.id).toBe('user-1');
+  });
+
+  it('refuses a token before nbf minus the tolerance, before and after it was first accepted', async () => {
+    const token = await hs256(claimsAt({ nbf: T + 100, exp: T + 600 }));
+    expect(await refusalCode(verifier, token)).toBe('AUTH.TOKEN_NOT_YET_VALID');
+    at(T + 70);
+    expect((await verifier.verify(token)).actor.id).toBe('user-1');
+    at(T + 69);
+    expect(await refusalCode(verifier, token)).toBe('AUTH.TOKEN_NOT_YET_VALID');
+  });
+
+  it('never remembers a refusal as a pass, nor a pass for another token', async () => {
+    const good = await hs256(claimsAt());
+    const forged = await hs256(claimsAt(), otherSecret);
+    expect(await refusalCode(verifier, forged)).toBe('AUTH.TOKEN_SIGNATURE_INVALID');
+    await verifier.verify(good);
+    expect(await refusalCode(verifier, forged)).toBe('AUTH.TOKEN_SIGNATURE_INVALID');
+    // One character in the middle of the signature changed (the last one's low bits are padding).
+    const middle = good.length - 10;
+    const tampered = `${good.slice(0, middle)}${good[middle] === 'A' ? 'B' : 'A'}${good.slice(middle + 1)}`;
+    expect(await refusalCode(verifier, tampered)).toBe('AUTH.TOKEN_SIGNATURE_INVALID');
+  });
+
+  it('hands out a principal no request can change for the next one', async () => {
+    const token = await hs256(claimsAt({ role: 'rep', payee_id: 'P-1' }));
+    const first = await verifier.verify(token);
+    expect(() => {
+      (first.actor as { role: string }).role = 'admin';
+    }).toThrow(TypeError);
+    expect(await verifier.verify(token)).toEqual({ actor: { id: 'user-1', role: 'rep' }, payeeId: 'P-1' });
+  });
+});
+
 describe('TokenVerifier with key pairs', () => {
   const folder = createTempDir('ledger-keys');
   afterAll(() => folder.remove());
