@@ -29,6 +29,21 @@ export function payeeAccessCondition(column: string, access: PayeeAccess | undef
   return { sql: `${column} IN (${teamSubquery})`, parameters: [access.managerId] };
 }
 
+/**
+ * Whether the caller may see one payee's data when that needs no read model (everyone's, one's own, a manager's own),
+ * or undefined when it takes the hierarchy (a manager and another payee).
+ */
+export function payeeAccessWithoutHierarchy(access: PayeeAccess, payeeId: string): boolean | undefined {
+  switch (access.kind) {
+    case 'all':
+      return true;
+    case 'payee':
+      return access.payeeId === payeeId;
+    case 'team':
+      return access.managerId === payeeId ? true : undefined;
+  }
+}
+
 /** Whether the caller may see one payee's data: for a manager, whether the payee's manager chain leads to them. */
 export async function canAccessPayee(reader: ReadModelReader, access: PayeeAccess, payeeId: string): Promise<boolean> {
   switch (access.kind) {

@@ -1,6 +1,6 @@
 import { createParamDecorator, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { canAccessPayee, everyPayee, type PayeeAccess } from '#lib/organization/application/payee-access.js';
+import { canAccessPayee, everyPayee, payeeAccessWithoutHierarchy, type PayeeAccess } from '#lib/organization/application/payee-access.js';
 import type { ReadModelDb, ReadModelReader } from '#lib/projections/read-model.port.js';
 import { DomainError, notFoundError } from '#lib/shared/domain/domain-error.js';
 import { READ_MODEL_DB } from '../../ledger.tokens.js';
@@ -103,12 +103,20 @@ export class AccessGuard implements CanActivate {
     for (const path of scope.body ?? []) {
       for (const payeeId of valuesAt(request.body, path)) named.push({ payeeId, denied: denial(payeeId) });
     }
-    await this.readModels.read(async (reader) => {
-      for (const { payeeId, denied } of named) {
-        if (!(await canAccessPayee(reader, access, payeeId))) throw denied();
-      }
-      if (scope.resolve !== undefined) await this.checkResolved(reader, request, scope, access);
+    // A rep's own payee or a manager's own needs no read model: the database is asked only about the others.
+    const hierarchyChecks = named.filter(({ payeeId, denied }) => {
+      const allowed = payeeAccessWithoutHierarchy(access, payeeId);
+      if (allowed === false) throw denied();
+      return allowed === undefined;
     });
+    if (hierarchyChecks.length > 0 || scope.resolve !== undefined) {
+      await this.readModels.read(async (reader) => {
+        for (const { payeeId, denied } of hierarchyChecks) {
+          if (!(await canAccessPayee(reader, access, payeeId))) throw denied();
+        }
+        if (scope.resolve !== undefined) await this.checkResolved(reader, request, scope, access);
+      });
+    }
     if (named.length === 0 && scope.resolve === undefined && scope.list !== true) {
       throw new Error(`${request.method} ${request.path} declares a @PayeeScope that names no payee`);
     }
