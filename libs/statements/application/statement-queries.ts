@@ -140,7 +140,7 @@ async function readStatementInput(reader: ReadModelReader, payeeId: string, peri
   };
 }
 
-function statementOfRow(row: StatementRow, lines: readonly LineRow[] | readonly StatementWithLinesRow[]): StatementView {
+function statementOfRow(row: StatementRow, lines: readonly LineRow[]): StatementView {
   const totals = JSON.parse(row.totals) as StatementTotals;
   return {
     payeeId: row.payee_id,
@@ -148,7 +148,7 @@ function statementOfRow(row: StatementRow, lines: readonly LineRow[] | readonly 
     periodStart: row.period_start,
     periodEnd: row.period_end,
     currency: row.currency,
-    lines: (lines as readonly LineRow[]).map(lineOfRow),
+    lines: lines.map(lineOfRow),
     totals: row.status === 'failed' ? emptyTotals(row.currency) : totals,
     attainment: JSON.parse(row.attainment) as AttainmentEntry[],
     heldCredits: JSON.parse(row.held_credits) as HeldCredit[],
@@ -178,7 +178,10 @@ export async function getStatement(db: ReadModelDb, query: { payeeId: string; pe
   const rows = await db.query<StatementWithLinesRow>(STATEMENT_WITH_LINES, [query.periodId, query.payeeId]);
   const first = rows[0];
   if (first === undefined) throw payeeNotFound(query.payeeId);
-  if (first.s_payee_id !== null) return statementOfRow(statementRowOf(first), first.line_no === null ? [] : rows);
+  if (first.s_payee_id !== null) {
+    // Rows that joined a line carry its columns, as statement_lines holds them (non-null where LineRow says so).
+    return statementOfRow(statementRowOf(first), first.line_no === null ? [] : (rows as readonly LineRow[]));
+  }
   return db.read(async (reader) => {
     await requirePayee(reader, query.payeeId);
     const { input, isPayeePeriod } = await readStatementInput(reader, query.payeeId, period);
