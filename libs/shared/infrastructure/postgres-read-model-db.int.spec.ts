@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import type { TransactionOptions } from '#lib/projections/read-model.port.js';
+import { openWrite } from '../testing/open-write.js';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../../../test/support/postgres/postgres-test-db.js';
 import { readModelMigrations } from './postgres-migrations.js';
 import { PostgresReadModelDb } from './postgres-read-model-db.js';
@@ -178,19 +179,10 @@ describeWithPostgres('PostgresReadModelDb', () => {
   });
 
   it('reads one committed snapshot: a write committed during a read is not seen by it, an open write never', async () => {
-    let releaseWriter!: () => void;
-    let writerInside!: () => void;
-    const inside = new Promise<void>((resolve) => (writerInside = resolve));
-    const writing = db.transaction(async (transaction) => {
-      await transaction.run('UPDATE items SET amount = ? WHERE id = ?', ['777', 'b']);
-      writerInside();
-      await new Promise<void>((resolve) => (releaseWriter = resolve));
-    });
-    await inside;
+    const writing = await openWrite(db, 'UPDATE items SET amount = ? WHERE id = ?', ['777', 'b']);
     const during = await db.read(async (reader) => {
       const first = await reader.get<{ amount: string }>('SELECT amount FROM items WHERE id = ?', ['b']);
-      releaseWriter();
-      await writing;
+      await writing.commit();
       const second = await reader.get<{ amount: string }>('SELECT amount FROM items WHERE id = ?', ['b']);
       return [first?.amount, second?.amount];
     });
@@ -200,18 +192,9 @@ describeWithPostgres('PostgresReadModelDb', () => {
 
   it('runs one SELECT outside a transaction (query): committed rows only, server errors answered, writes refused', async () => {
     await db.transaction((transaction) => transaction.runMany('INSERT INTO items (id, amount, position) VALUES (?, ?, ?)', [['q1', '0', 0], ['q2', '0', 0]]));
-    let releaseWriter!: () => void;
-    let writerInside!: () => void;
-    const inside = new Promise<void>((resolve) => (writerInside = resolve));
-    const writing = db.transaction(async (transaction) => {
-      await transaction.run('UPDATE items SET note = ? WHERE id = ?', ['open', 'q1']);
-      writerInside();
-      await new Promise<void>((resolve) => (releaseWriter = resolve));
-    });
-    await inside;
+    const writing = await openWrite(db, 'UPDATE items SET note = ? WHERE id = ?', ['open', 'q1']);
     // A reader does not wait for an open writer: it sees the rows as last committed.
-    const whileOpen = await db.query('SELECT id, note FROM items WHERE id IN (?, ?) ORDER BY id', ['q1', 'q2']).finally(releaseWriter);
-    await writing;
+    const whileOpen = await db.query('SELECT id, note FROM items WHERE id IN (?, ?) ORDER BY id', ['q1', 'q2']).finally(() => writing.commit());
     expect(whileOpen).toEqual([
       { id: 'q1', note: null },
       { id: 'q2', note: null },

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { TransactionOptions } from '#lib/projections/read-model.port.js';
+import { openWrite } from '../testing/open-write.js';
 import { createTempDir } from '../testing/temp-dir.js';
 import { SqliteReadModelDb } from './sqlite-read-model-db.js';
 
@@ -97,21 +98,12 @@ describe('SqliteReadModelDb', () => {
           ['b', null],
         ]);
       });
-      let releaseWriter!: () => void;
-      let writerInside!: () => void;
-      const inside = new Promise<void>((resolve) => (writerInside = resolve));
-      const writing = db.transaction(async (transaction) => {
-        await transaction.run('UPDATE items SET note = ? WHERE id = ?', ['open', 'a']);
-        writerInside();
-        await new Promise<void>((resolve) => (releaseWriter = resolve));
-      });
-      await inside;
-      expect(await db.query('SELECT id, note FROM items ORDER BY id')).toEqual([
+      const writing = await openWrite(db, 'UPDATE items SET note = ? WHERE id = ?', ['open', 'a']);
+      const whileOpen = await db.query('SELECT id, note FROM items ORDER BY id').finally(() => writing.commit());
+      expect(whileOpen).toEqual([
         { id: 'a', note: null },
         { id: 'b', note: null },
       ]);
-      releaseWriter();
-      await writing;
       expect(await db.query('WITH picked AS (SELECT id, note FROM items WHERE id = ?) SELECT * FROM picked', ['a'])).toEqual([{ id: 'a', note: 'open' }]);
       expect(await failureOf(db.query("DELETE FROM items WHERE id = 'b'"))).toMatch(/runs one SELECT/);
       expect(await db.query('SELECT count(*) AS count FROM items')).toEqual([{ count: 2 }]);
