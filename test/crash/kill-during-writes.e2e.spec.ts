@@ -5,16 +5,13 @@
  *
  * The service runs as a child process over a temporary data directory (the compiled dist/ build), driven over HTTP.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
-import { call as callService, freePort, sleep, type Reply } from '../support/service-process.js';
+import { buildService, call as callService, freePort, repoRoot, startServiceProcess, type Reply, type ServiceProcess } from '../support/service-process.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const serviceMain = join(repoRoot, 'dist/apps/ledger/src/main.js');
 const cliMain = join(repoRoot, 'dist/apps/cli/src/main.js');
 
 const PERIOD = '2026-03';
@@ -40,11 +37,7 @@ interface DealBody {
   overlays?: { payeeId: string; sharePercent: string; role: string }[];
 }
 
-interface Service {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
+type Service = ServiceProcess;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Plumbing: a fresh connection per request (no pooled socket survives a kill), child processes, ports.
@@ -66,45 +59,9 @@ async function expectStatus(port: number, method: string, path: string, status: 
 }
 
 
-async function startService(dataDir: string, port: number): Promise<Service> {
-  const child = spawn(process.execPath, [serviceMain], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      LEDGER_DATA_DIR: dataDir,
-      LEDGER_PORT: String(port),
-      LEDGER_HOST: '127.0.0.1',
-      LEDGER_LOG_LEVEL: 'warn',
-      LEDGER_READ_WAIT_MS: '30000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  let hasExited = false;
-  void exited.then(() => (hasExited = true));
-
-  // Waiting for the process to boot and bind its port: bounded, with a short pause between attempts.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (hasExited) throw new Error(`The service exited while starting:\n${output}`);
-    try {
-      const health = await call(port, 'GET', '/health');
-      if (health.status === 200 && health.body?.status === 'ok') return { child, exited, output: () => output };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`The service did not become healthy within 20 s:\n${output}`);
-    }
-    await sleep(100);
-  }
-}
+/** The service on `dataDir`, always on `port` (restarts keep it), once /health answers. */
+const startService = (dataDir: string, port: number): Promise<Service> =>
+  startServiceProcess({ LEDGER_DATA_DIR: dataDir, LEDGER_READ_WAIT_MS: '30000' }, { port, timeoutMs: 20_000 });
 
 async function stopGracefully(service: Service): Promise<void> {
   service.child.kill('SIGTERM');
@@ -216,14 +173,7 @@ describe('kill -9 of the service during a write burst', () => {
   let presentDealIds: string[] = [];
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
-    if (build.error !== undefined || build.status !== 0) {
-      throw new Error(`Build failed (tsc -p tsconfig.build.json, exit ${build.status}):\n${build.stdout}\n${build.stderr}\n${build.error ?? ''}`);
-    }
+    buildService();
     dataDir = mkdtempSync(join(tmpdir(), 'ledger-crash-'));
     port = await freePort();
     const token = runCli('token', '--data-dir', dataDir, '--role', 'admin', '--sub', 'crash-test');

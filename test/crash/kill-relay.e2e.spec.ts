@@ -9,13 +9,11 @@
  * period's events to the same store file from its own process, as another writer would, while a plain kafkajs
  * consumer reads the topic.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { fromBinary } from '@bufbuild/protobuf';
 import kafkajs from 'kafkajs';
@@ -25,31 +23,14 @@ import { PayoutEventSchema } from '#lib/integration/contracts/generated/incentiv
 import { describeWithKafka } from '../support/kafka/kafka-broker.js';
 import { readTopics, type TopicReader } from '../support/kafka/topic-reader.js';
 import { PeriodDriver, frozenStatement } from '../bench/period-driver.js';
+import { buildService, freePort, repoRoot, spawnServiceProcess, type ServiceProcess } from '../support/service-process.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const serviceMain = join(repoRoot, 'dist/apps/ledger/src/main.js');
 const cliMain = join(repoRoot, 'dist/apps/cli/src/main.js');
 const PAYEES = 300;
 /** The kill comes once the consumer has read this many records: mid-stream of the relay's catch-up. */
 const KILL_AFTER_RECORDS = 80;
 
-interface Service {
-  child: ChildProcess;
-  exited: Promise<void>;
-  output: () => string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
+type Service = ServiceProcess;
 
 describeWithKafka('kill -9 of the service while its relay publishes', (brokers) => {
   const prefix = `crash-${randomUUID().slice(0, 8)}.`;
@@ -60,15 +41,11 @@ describeWithKafka('kill -9 of the service while its relay publishes', (brokers) 
   let reader: TopicReader;
   let service: Service | null = null;
 
-  const startService = async (): Promise<Service> => {
-    const child = spawn(process.execPath, [serviceMain], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
+  // Not waiting for /health: the relay starts publishing at boot, and the kill must land while it catches up.
+  const startService = (): Service =>
+    spawnServiceProcess(
+      {
         LEDGER_DATA_DIR: dataDir,
-        LEDGER_PORT: String(port),
-        LEDGER_HOST: '127.0.0.1',
-        LEDGER_LOG_LEVEL: 'warn',
         LEDGER_POLL_MS: '10',
         LEDGER_KAFKA_BROKERS: brokers.join(','),
         LEDGER_KAFKA_TOPIC_PREFIX: prefix,
@@ -77,14 +54,8 @@ describeWithKafka('kill -9 of the service while its relay publishes', (brokers) 
         // Small batches: many checkpoints, so the kill lands between two of them.
         LEDGER_KAFKA_RELAY_BATCH: '7',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    return { child, exited, output: () => output };
-  };
+      port,
+    );
 
   const relayCheckpoint = (): number => {
     const stateFile = new Database(join(dataDir, 'relay.sqlite'), { readonly: true });
@@ -117,8 +88,7 @@ describeWithKafka('kill -9 of the service while its relay publishes', (brokers) 
   };
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repoRoot, encoding: 'utf8', timeout: 170_000 });
-    if (build.error !== undefined || build.status !== 0) throw new Error(`Build failed (exit ${build.status}):\n${build.stdout}\n${build.stderr}`);
+    buildService();
     dataDir = mkdtempSync(join(tmpdir(), 'ledger-kill-relay-'));
     port = await freePort();
     store = SqliteEventStore.open({ path: join(dataDir, 'events.sqlite'), pollIntervalMs: 10 });

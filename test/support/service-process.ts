@@ -92,9 +92,8 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Starts `node dist/apps/ledger/src/main.js` with `environment` on a free port and waits until /health answers 200. */
-export async function startServiceProcess(environment: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
-  const port = await freePort();
+/** Spawns `node dist/apps/ledger/src/main.js` with `environment` on `port`, without waiting for it. */
+export function spawnServiceProcess(environment: Record<string, string>, port: number): ServiceProcess {
   const child = spawn(process.execPath, [serviceMain], {
     cwd: repoRoot,
     env: { ...process.env, LEDGER_HOST: '127.0.0.1', LEDGER_LOG_LEVEL: 'warn', ...environment, LEDGER_PORT: String(port) },
@@ -118,9 +117,21 @@ export async function startServiceProcess(environment: Record<string, string>, o
       await exited;
     },
   };
+  return service;
+}
+
+/**
+ * Starts the service (spawnServiceProcess) on `options.port` or a free port and waits until /health answers 200. A
+ * restart on the same data keeps its port if the caller passes it.
+ */
+export async function startServiceProcess(environment: Record<string, string>, options: { timeoutMs?: number; port?: number } = {}): Promise<ServiceProcess> {
+  const service = spawnServiceProcess(environment, options.port ?? (await freePort()));
+  const { child, port } = service;
+  let hasExited = false;
+  void service.exited.then(() => (hasExited = true));
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
-    if (hasExited) throw new Error(`The service exited while starting:\n${output}`);
+    if (hasExited) throw new Error(`The service exited while starting:\n${service.output()}`);
     try {
       const health = await call(port, 'GET', '/health');
       if (health.status === 200 && health.body?.status === 'ok') return service;
@@ -129,7 +140,7 @@ export async function startServiceProcess(environment: Record<string, string>, o
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`The service did not become healthy in time:\n${output}`);
+      throw new Error(`The service did not become healthy in time:\n${service.output()}`);
     }
     await sleep(100);
   }
