@@ -16,7 +16,7 @@ import { planAssignmentsStreamId, planStreamId } from '#lib/statements/domain/st
 import { approvePayouts, closePeriod, type PayoutDependencies } from '#lib/payouts/application/period-commands.js';
 import { trialBalance } from '#lib/ledger/application/ledger-queries.js';
 import { percentile, type BenchFigure, type BenchSize } from './bench-types.js';
-import { orgSizes } from './synthetic-org.js';
+import { decided, orgSizes, toNewEvents } from './synthetic-org.js';
 
 /**
  * Closing and approving one monthly period at scale, end to end on the real parts (the embedded store file, the
@@ -47,19 +47,8 @@ export interface PayoutsBenchOptions {
 }
 
 const metadata = { actor: { id: 'bench', role: 'admin' }, correlationId: 'payouts-bench', causationId: null, commandId: null, occurredAt: '2026-03-01T00:00:00.000Z' };
-const toNew = (events: readonly DomainEvent[]): NewEvent[] => events.map((event) => ({ eventId: randomUUID(), type: event.type, schemaVersion: 1, data: event.data, metadata }));
+const toNew = (events: readonly DomainEvent[]): NewEvent[] => toNewEvents(events, metadata);
 const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
-
-function decided<Command, Event extends DomainEvent, State>(decider: { decide(command: Command, state: State): Event[]; evolve(state: State, event: Event): State; initialState(): State }, commands: Command[]): Event[] {
-  let state = decider.initialState();
-  const events: Event[] = [];
-  for (const command of commands) {
-    const produced = decider.decide(command, state);
-    for (const event of produced) state = decider.evolve(state, event);
-    events.push(...produced);
-  }
-  return events;
-}
 
 function benchPlan(): PlanVersionInput {
   return {

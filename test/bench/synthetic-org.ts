@@ -157,7 +157,9 @@ export interface OrgLogOptions {
 }
 
 const metadata = { actor: { id: 'bench', role: 'admin' }, correlationId: 'synthetic-org', causationId: null, commandId: null, occurredAt: '2026-01-01T00:00:00.000Z' };
-export const toNewEvents = (events: readonly DomainEvent[]): NewEvent[] => events.map((event) => ({ eventId: randomUUID(), type: event.type, schemaVersion: 1, data: event.data, metadata }));
+/** The events as the store takes them, each with a fresh id and `eventMetadata` (the org's by default). */
+export const toNewEvents = (events: readonly DomainEvent[], eventMetadata: NewEvent['metadata'] = metadata): NewEvent[] =>
+  events.map((event) => ({ eventId: randomUUID(), type: event.type, schemaVersion: 1, data: event.data, metadata: eventMetadata }));
 
 export function decided<Command, Event extends DomainEvent, State>(decider: { decide(command: Command, state: State): Event[]; evolve(state: State, event: Event): State; initialState(): State }, commands: Command[]): Event[] {
   let state = decider.initialState();
